@@ -1,0 +1,87 @@
+import { cursorBroadcastPart, cursorClientPart } from './cursor.js';
+import type { DisconnectReason } from './disconnect.js';
+import type { StoredNotification } from './types.js';
+
+/** Frames the server sends besides notifications (PROTOCOL.md "Messages server → device"). */
+export type ControlFrame =
+  | {
+      type: 'welcome';
+      connectionId: string;
+      heartbeat: { intervalMs: number; timeoutMs: number };
+      resumed: boolean;
+      pending: number;
+      cursor: string;
+    }
+  | { type: 'ping'; ts: number }
+  | { type: 'pong'; ts: number }
+  | { type: 'shutdown'; reconnectAfterMs: number }
+  | { type: 'token-expired'; graceMs: number }
+  | { type: 'close'; code: number; reason: DisconnectReason };
+
+/**
+ * One notification on its way out of this node, shared by every session it goes to. Encoders keep
+ * what they can share between devices here (the frame without the per-device cursor), so a
+ * broadcast to 10 000 devices is serialised once per transport, not 10 000 times.
+ */
+export class Outgoing {
+  readonly n: StoredNotification;
+  /** This notification's half of a cursor (client or broadcast stream part). */
+  readonly part: string;
+  /** Encoder caches, by encoder name. */
+  readonly cache: Record<string, unknown> = {};
+
+  constructor(n: StoredNotification) {
+    this.n = n;
+    this.part = n.clientId === null ? cursorBroadcastPart(n.pos) : cursorClientPart(n.pos);
+  }
+
+  get isBroadcast(): boolean {
+    return this.n.clientId === null;
+  }
+}
+
+/**
+ * Turns frames into the bytes one transport writes. Implementations keep shared work in
+ * `Outgoing.cache` under their own name.
+ */
+export interface Encoder {
+  readonly name: string;
+  control(frame: ControlFrame): Buffer;
+  /** `tail` is the recipient's part: `,"clientId":"…","cursor":"` + cursor (see {@link recipientTail}). */
+  notification(out: Outgoing, clientId: string, cursor: string): Buffer;
+}
+
+/** The notification JSON without the recipient's `clientId` and `cursor`, which come last. */
+export function notificationJsonHead(n: StoredNotification): string {
+  const head: Record<string, unknown> = { type: 'notification', id: n.id };
+  if (n.deviceId !== null) head.deviceId = n.deviceId;
+  if (n.clientId === null) head.broadcast = true;
+  head.title = n.title;
+  head.message = n.message;
+  head.service = n.service;
+  if (n.data !== null && n.data !== undefined) head.data = n.data;
+  head.ts = n.ts;
+  const s = JSON.stringify(head);
+  return s.slice(0, -1);
+}
+
+/** JSON text frames: WebSocket, and the `data:` of SSE. */
+export const jsonEncoder: Encoder = {
+  name: 'json',
+  control(frame) {
+    return Buffer.from(JSON.stringify(frame));
+  },
+  notification(out, clientId, cursor) {
+    let head = out.cache.json as Buffer | undefined;
+    if (head === undefined) {
+      head = Buffer.from(notificationJsonHead(out.n));
+      out.cache.json = head;
+    }
+    // ids and cursors are ASCII by construction: latin1 writes them byte for byte.
+    const tail = `,"clientId":"${clientId}","cursor":"${cursor}"}`;
+    const buf = Buffer.allocUnsafe(head.length + tail.length);
+    head.copy(buf, 0);
+    buf.write(tail, head.length, 'latin1');
+    return buf;
+  },
+};

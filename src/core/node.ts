@@ -1,0 +1,241 @@
+import { EventEmitter } from 'node:events';
+import type { Broker } from './broker.js';
+import type { HeraldConfig } from './config.js';
+import { type Cursor, decodeCursor, encodeCursor } from './cursor.js';
+import { HeraldError, invalid } from './errors.js';
+import { Outgoing } from './frames.js';
+import { Hub } from './hub.js';
+import { checkId } from './ids.js';
+import type { Logger } from './logger.js';
+import type { Session, TransportConnection } from './session.js';
+import type { PublishInput, Store, Target } from './types.js';
+
+export interface PublishResult {
+  id: string;
+  cursor: string;
+  delivered: number;
+  stored: boolean;
+}
+
+export interface ConnectParams {
+  clientId: string;
+  deviceId: string;
+  conn: TransportConnection;
+  /** The cursor the device came with (already validated by {@link HeraldNode.parseCursor}). */
+  cursor?: Cursor | null;
+  /** Token `exp` in ms since epoch (skew already added), or null. */
+  tokenExpiresAt: number | null;
+}
+
+export type NodeState = 'running' | 'draining' | 'closed';
+
+interface NodeEvents {
+  state: [NodeState];
+}
+
+/**
+ * The process facade: config, hub, store and broker together. Transports and the API call this;
+ * it knows no socket and no HTTP.
+ */
+export class HeraldNode extends EventEmitter<NodeEvents> {
+  readonly config: HeraldConfig;
+  readonly hub: Hub;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly log: Logger;
+  state: NodeState = 'running';
+  /** With the memory store, publishes are refused once the drain's flush window has ended. */
+  #acceptPublishes = true;
+  #shutdown: Promise<void> | null = null;
+  /** Cleanup callbacks run at the end of shutdown (listeners, servers), in reverse order. */
+  readonly #onClose: (() => Promise<void> | void)[] = [];
+
+  constructor(config: HeraldConfig, store: Store, broker: Broker, log: Logger) {
+    super();
+    this.config = config;
+    this.store = store;
+    this.broker = broker;
+    this.log = log;
+    this.hub = new Hub(
+      {
+        nodeId: config.NODE_ID,
+        heartbeatIntervalMs: config.HEARTBEAT_INTERVAL_MS,
+        heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
+        heartbeatMaxMissed: config.HEARTBEAT_MAX_MISSED,
+        idleTimeoutMs: config.IDLE_TIMEOUT_MS,
+        tokenGraceMs: config.TOKEN_GRACE_MS,
+        sendQueueBytes: config.SEND_QUEUE_BYTES,
+        sendQueueMessages: config.SEND_QUEUE_MESSAGES,
+        maxDevicesPerClient: config.MAX_DEVICES_PER_CLIENT,
+        clientLimitPolicy: config.CLIENT_LIMIT_POLICY,
+        maxConnections: config.MAX_CONNECTIONS,
+        presenceGraceMs: config.PRESENCE_GRACE_MS,
+        detachedTtlMs: config.DETACHED_TTL_MS,
+        staleSweepMs: config.STALE_SWEEP_MS,
+      },
+      log,
+    );
+    this.hub.hooks.saveCursors = (acks) => {
+      for (const a of acks) {
+        this.store.saveDeviceCursor(a.clientId, a.deviceId, a.cursor).catch((err) => this.log.warn({ err, clientId: a.clientId, deviceId: a.deviceId }, 'cursor not saved'));
+      }
+    };
+    this.hub.hooks.deviceForgotten = (clientId, deviceId) => {
+      this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err, clientId, deviceId }, 'device cursor not forgotten'));
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.broker.start(this.hub);
+  }
+
+  /** Registers a cleanup callback for shutdown (run last-registered first). */
+  onClose(fn: () => Promise<void> | void): void {
+    this.#onClose.push(fn);
+  }
+
+  /** Validates a cursor string from a device (400 naming `cursor` when it is not one of ours). */
+  parseCursor(raw: string | undefined | null): Cursor | null {
+    if (raw === undefined || raw === null || raw === '') return null;
+    const c = decodeCursor(raw);
+    if (!c) throw invalid('cursor', 'not a cursor this server handed out');
+    return c;
+  }
+
+  /** Stores, then delivers. Resolves once the store accepted it (the 202 of the publisher API). */
+  async publish(target: Target, input: PublishInput): Promise<PublishResult> {
+    if (!this.#acceptPublishes || this.state === 'closed') throw new HeraldError('HERALD_ERR_DRAINING', 'node is shutting down; publish to another node');
+    if (target.kind !== 'broadcast') checkId('clientId', target.clientId);
+    if (target.kind === 'device') checkId('deviceId', target.deviceId);
+    const now = Date.now();
+    let appended: Awaited<ReturnType<Store['append']>>;
+    try {
+      appended = await this.store.append(target, input, now);
+    } catch (err) {
+      throw new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', 'the store could not keep the notification; nothing was published', { cause: err });
+    }
+    const n = appended.notification;
+    const cursor = encodeCursor(n.clientId === null ? { c: null, b: n.pos } : { c: n.pos, b: null });
+    if (appended.duplicate) return { id: n.id, cursor, delivered: 0, stored: appended.stored };
+    this.hub.stats.published++;
+    const delivered = await this.broker.route(n);
+    return { id: n.id, cursor, delivered, stored: appended.stored };
+  }
+
+  /**
+   * Attaches a stream synchronously (registration, replacement and limits in the hub), then reads
+   * the replay from the device's cursor, its stored cursor, or what is pending for its client, and
+   * goes live. Returns null when refused after the handshake (the transport was ended).
+   */
+  connect(p: ConnectParams): Session | null {
+    const session = this.hub.attach(p.clientId, p.deviceId, p.conn, p.tokenExpiresAt, Date.now());
+    if (session) void this.#replay(session, p);
+    return session;
+  }
+
+  async #replay(session: Session, p: ConnectParams): Promise<void> {
+    try {
+      let after: Cursor;
+      let broadcasts = true;
+      let honoured = true;
+      const stored = p.cursor ? null : await this.store.getDeviceCursor(p.clientId, p.deviceId);
+      if (p.cursor) after = p.cursor;
+      else if (stored) after = stored;
+      else {
+        after = { c: await this.store.getClientAcked(p.clientId), b: null };
+        broadcasts = false;
+        honoured = false;
+      }
+      if (session.state !== 'replaying') return;
+      session.startAt(after.c, after.b);
+      const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts }, Date.now());
+      const items = r.items.map((n) => new Outgoing(n));
+      session.goLive(
+        {
+          type: 'welcome',
+          connectionId: session.connectionId,
+          heartbeat: { intervalMs: this.config.HEARTBEAT_INTERVAL_MS, timeoutMs: this.config.HEARTBEAT_TIMEOUT_MS },
+          resumed: honoured && !r.lost,
+          pending: items.length,
+        },
+        items,
+        r.head,
+        Date.now(),
+      );
+    } catch (err) {
+      this.log.error({ err, clientId: p.clientId, deviceId: p.deviceId }, 'replay failed; closing the stream so the device retries');
+      session.close('restart');
+    }
+  }
+
+  /** Unregisters a device (backend or the device itself): 4003 on its stream. */
+  remove(clientId: string, deviceId: string): boolean {
+    const found = this.hub.remove(clientId, deviceId);
+    if (found) this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err }, 'device cursor not forgotten'));
+    return found;
+  }
+
+  /**
+   * Graceful shutdown, idempotent (PROTOCOL.md "Drain"): readiness turns 503 and handshakes are
+   * refused; every session gets `shutdown` with a reconnect hint spread over the drain window;
+   * sessions stay open for the flush window so queued and newly published notifications arrive;
+   * then each closes (1012) at its own hint, paced over the drain window; what is left at the
+   * window's end is closed; cleanup callbacks run last.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#drain();
+    return this.#shutdown;
+  }
+
+  async #drain(): Promise<void> {
+    const cfg = this.config;
+    const t0 = Date.now();
+    this.state = 'draining';
+    this.hub.startDrain();
+    this.emit('state', 'draining');
+    this.log.info({ sessions: this.hub.connectionCount, drainMs: cfg.DRAIN_TIMEOUT_MS }, 'draining');
+    const flushEnd = t0 + Math.min(cfg.FLUSH_TIMEOUT_MS, cfg.DRAIN_TIMEOUT_MS);
+    const drainEnd = t0 + cfg.DRAIN_TIMEOUT_MS;
+    for (const s of [...this.hub.sessions()]) {
+      const hint = Math.floor(Math.random() * Math.max(1, cfg.DRAIN_TIMEOUT_MS));
+      s.control({ type: 'shutdown', reconnectAfterMs: hint });
+      // Close no earlier than the flush window's end, and by the drain window's end.
+      s.closeLater(Math.min(drainEnd, Math.max(flushEnd, t0 + hint)));
+    }
+    this.hub.flushNow();
+    // The flush window: sessions stay open so queued and newly published notifications arrive.
+    while (this.hub.connectionCount > 0 && Date.now() < flushEnd) await sleep(Math.min(25, Math.max(1, flushEnd - Date.now())));
+    if (this.store.kind === 'memory') this.#acceptPublishes = false;
+    // Sessions close themselves on the wheel; wait for them, bounded by the drain window.
+    while (this.hub.connectionCount > 0 && Date.now() < drainEnd) await sleep(Math.min(50, Math.max(1, drainEnd - Date.now())));
+    for (const s of [...this.hub.sessions()]) s.close('restart');
+    this.#acceptPublishes = false;
+    this.hub.flushAcks();
+    const forceBy = t0 + Math.max(cfg.FORCE_CLOSE_TIMEOUT_MS, cfg.DRAIN_TIMEOUT_MS);
+    for (const fn of this.#onClose.reverse()) {
+      try {
+        await withDeadline(Promise.resolve(fn()), Math.max(0, forceBy - Date.now()));
+      } catch (err) {
+        this.log.warn({ err }, 'cleanup step failed during shutdown');
+      }
+    }
+    this.hub.stop();
+    await this.broker.close().catch((err) => this.log.warn({ err }, 'broker close failed'));
+    await this.store.close().catch((err) => this.log.warn({ err }, 'store close failed'));
+    this.state = 'closed';
+    this.emit('state', 'closed');
+    this.log.info({ ms: Date.now() - t0 }, 'shut down');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,356 @@
+import { type Cursor, cursorBroadcastPart, cursorClientPart, isAfter, maxPos, type StreamPos } from './cursor.js';
+import type { CloseReason, DisconnectReason } from './disconnect.js';
+import type { ControlFrame, Encoder, Outgoing } from './frames.js';
+import type { WheelEntry } from './wheel.js';
+
+export type TransportKind = 'ws' | 'sse' | 'grpc';
+
+/**
+ * What a transport gives the core for one live stream. The transport owns its read loop and hands
+ * inbound frames to {@link Session.inbound}; the core never reads a socket.
+ */
+export interface TransportConnection {
+  readonly kind: TransportKind;
+  readonly encoder: Encoder;
+  /** Writes frames in order, as few writes as the transport allows. */
+  write(frames: Buffer[]): void;
+  /** Bytes accepted by write() but not yet handed to the kernel. */
+  bufferedBytes(): number;
+  /** false while the transport waits for 'drain'; it then calls {@link Session.drained}. */
+  writable(): boolean;
+  /**
+   * Ends the stream. `reason` is the server's close name; 'gone' means the peer already went away
+   * and nothing is to be sent. Called exactly once.
+   */
+  end(reason: CloseReason): void;
+}
+
+/** Where a session reports to (implemented by the Hub). */
+export interface SessionOwner {
+  readonly settings: SessionSettings;
+  schedule(s: Session, due: number): void;
+  unschedule(s: Session): void;
+  markDirty(s: Session): void;
+  /** The single cleanup path: every exit of a session ends here, exactly once. */
+  sessionClosed(s: Session, reason: CloseReason): void;
+  heartbeatSent(s: Session): void;
+  heartbeatAnswered(s: Session, rttMs: number | null): void;
+  heartbeatMissed(s: Session): void;
+  ackReceived(s: Session, cursor: Cursor): void;
+  delivered(s: Session, count: number): void;
+}
+
+export interface SessionSettings {
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+  heartbeatMaxMissed: number;
+  idleTimeoutMs: number;
+  tokenGraceMs: number;
+  sendQueueBytes: number;
+  sendQueueMessages: number;
+}
+
+/** Registration of one device (PROTOCOL.md "Registration outlives a stream"). */
+export interface DeviceRecord {
+  readonly clientId: string;
+  readonly deviceId: string;
+  readonly connectionId: string;
+  transport: TransportKind;
+  state: 'attached' | 'detached';
+  node: string;
+  connectedAt: number;
+  lastHeartbeatAt: number | null;
+  lastNotificationAt: number | null;
+  notificationCount: number;
+  detachedAt: number | null;
+  /** Last heartbeat round trip in ms. */
+  rttMs: number | null;
+  session: Session | null;
+}
+
+let spreadCounter = 0;
+const GOLDEN = 0.6180339887498949;
+
+/**
+ * One live stream of one device. Holds the send queue, the heartbeat state and the device's
+ * position in both streams; scheduled on the owner's single timer wheel.
+ */
+export class Session implements WheelEntry {
+  readonly device: DeviceRecord;
+  readonly conn: TransportConnection;
+  readonly #owner: SessionOwner;
+  state: 'replaying' | 'live' | 'closed' = 'replaying';
+  closeReason: CloseReason | null = null;
+
+  /** What this device has been handed, in both streams; its cursor is built from these. */
+  lastC: StreamPos | null = null;
+  lastB: StreamPos | null = null;
+  #cPart = '0';
+  #bPart = '0';
+
+  #queue: Buffer[] = [];
+  #queueBytes = 0;
+  /** Live notifications that arrive while the replay is read. */
+  #held: Outgoing[] | null = [];
+  dirty = false;
+
+  // heartbeat and deadlines (ms since epoch)
+  #nextPingAt = 0;
+  #pingSentAt = 0;
+  #awaiting = false;
+  #missed = 0;
+  lastInboundAt: number;
+  lastActivityAt: number;
+  #tokenExpiresAt: number | null;
+  #tokenWarned = false;
+  /** Shutdown: when this session is to be closed (set by the drain). */
+  closeAt: number | null = null;
+
+  _due = 0;
+  _slot: Set<WheelEntry> | null = null;
+
+  constructor(owner: SessionOwner, device: DeviceRecord, conn: TransportConnection, now: number, tokenExpiresAt: number | null) {
+    this.#owner = owner;
+    this.device = device;
+    this.conn = conn;
+    this.lastInboundAt = now;
+    this.lastActivityAt = now;
+    this.#tokenExpiresAt = tokenExpiresAt;
+  }
+
+  get connectionId(): string {
+    return this.device.connectionId;
+  }
+
+  get cursor(): string {
+    return `${this.#cPart}~${this.#bPart}`;
+  }
+
+  get queuedBytes(): number {
+    return this.#queueBytes + this.conn.bufferedBytes();
+  }
+
+  /** Adds a notification; held while the replay is read, dropped when this device already has it. */
+  notify(out: Outgoing): void {
+    if (this.state === 'closed') return;
+    if (this.#held !== null) {
+      this.#held.push(out);
+      if (this.#held.length > this.#owner.settings.sendQueueMessages) this.close('slow-consumer');
+      return;
+    }
+    this.#send(out);
+  }
+
+  #send(out: Outgoing): void {
+    const pos = out.n.pos;
+    if (out.n.clientId === null) {
+      if (!isAfter(pos, this.lastB)) return;
+      this.lastB = pos;
+      this.#bPart = out.part;
+    } else {
+      if (!isAfter(pos, this.lastC)) return;
+      this.lastC = pos;
+      this.#cPart = out.part;
+    }
+    this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
+    const now = Date.now();
+    this.lastActivityAt = now;
+    this.device.lastNotificationAt = now;
+    this.device.notificationCount++;
+    this.#owner.delivered(this, 1);
+  }
+
+  /** Sends a control frame (welcome, ping, shutdown, …). */
+  control(frame: ControlFrame): void {
+    if (this.state === 'closed') return;
+    this.#enqueue(this.conn.encoder.control(frame));
+  }
+
+  #enqueue(buf: Buffer): void {
+    this.#queue.push(buf);
+    this.#queueBytes += buf.length;
+    const s = this.#owner.settings;
+    if (this.#queue.length > s.sendQueueMessages || this.#queueBytes + this.conn.bufferedBytes() > s.sendQueueBytes) {
+      this.close('slow-consumer');
+      return;
+    }
+    if (!this.dirty) {
+      this.dirty = true;
+      this.#owner.markDirty(this);
+    }
+  }
+
+  /** Writes the queue to the transport (called once per event-loop turn for dirty sessions). */
+  flush(): void {
+    this.dirty = false;
+    if (this.state === 'closed' || this.#queue.length === 0 || !this.conn.writable()) return;
+    const frames = this.#queue;
+    this.#queue = [];
+    this.#queueBytes = 0;
+    this.conn.write(frames);
+  }
+
+  /** The transport's buffer drained: write what waited. */
+  drained(): void {
+    if (this.#queue.length > 0 && !this.dirty) {
+      this.dirty = true;
+      this.#owner.markDirty(this);
+    }
+  }
+
+  get hasQueued(): boolean {
+    return this.#queue.length > 0 || this.conn.bufferedBytes() > 0;
+  }
+
+  /**
+   * The replay is read: welcome, the replayed items, then what arrived live meanwhile (each
+   * dropped if already sent), then live. `head` is where both streams stood after the replay.
+   */
+  goLive(welcome: Omit<Extract<ControlFrame, { type: 'welcome' }>, 'cursor'>, items: Outgoing[], head: Cursor, now: number): void {
+    if (this.state !== 'replaying') return;
+    const held = this.#held ?? [];
+    this.#held = null;
+    this.state = 'live';
+    // Start the cursor at the head so a resume from the welcome's cursor skips nothing it had.
+    const c = maxPos(this.lastC, head.c);
+    const b = maxPos(this.lastB, head.b);
+    const cursorAtWelcome = `${cursorClientPart(c)}~${cursorBroadcastPart(b)}`;
+    this.control({ ...welcome, cursor: cursorAtWelcome });
+    for (const out of items) this.#send(out);
+    if (c !== this.lastC && c !== null) {
+      this.lastC = c;
+      this.#cPart = cursorClientPart(c);
+    }
+    if (b !== this.lastB && b !== null) {
+      this.lastB = b;
+      this.#bPart = cursorBroadcastPart(b);
+    }
+    for (const out of held) this.#send(out);
+    this.#scheduleFirst(now);
+  }
+
+  /** Positions to start from before the replay (the cursor the device came with). */
+  startAt(c: StreamPos | null, b: StreamPos | null): void {
+    this.lastC = c;
+    this.lastB = b;
+    this.#cPart = cursorClientPart(c);
+    this.#bPart = cursorBroadcastPart(b);
+  }
+
+  #scheduleFirst(now: number): void {
+    // Spread first pings over the interval (low-discrepancy sequence): no herd every interval.
+    const s = this.#owner.settings;
+    spreadCounter = (spreadCounter + 1) % 1_000_003;
+    const offset = Math.floor(((spreadCounter * GOLDEN) % 1) * s.heartbeatIntervalMs);
+    this.#nextPingAt = now + offset;
+    this.#reschedule();
+  }
+
+  #reschedule(): void {
+    const s = this.#owner.settings;
+    let due = this.#awaiting ? this.#pingSentAt + s.heartbeatTimeoutMs : this.#nextPingAt;
+    if (s.idleTimeoutMs > 0) due = Math.min(due, Math.max(this.lastActivityAt, this.lastInboundAt) + s.idleTimeoutMs);
+    if (this.#tokenExpiresAt !== null) due = Math.min(due, this.#tokenWarned ? this.#tokenExpiresAt + s.tokenGraceMs : this.#tokenExpiresAt);
+    if (this.closeAt !== null) due = Math.min(due, this.closeAt);
+    this.#owner.schedule(this, due);
+  }
+
+  /** Timer wheel callback: heartbeat, idle, token and drain deadlines. */
+  onDue(now: number): void {
+    if (this.state !== 'live') return;
+    const s = this.#owner.settings;
+    if (this.closeAt !== null && now >= this.closeAt) {
+      this.close('restart');
+      return;
+    }
+    if (this.#awaiting && now >= this.#pingSentAt + s.heartbeatTimeoutMs) {
+      this.#awaiting = false;
+      this.#missed++;
+      this.#owner.heartbeatMissed(this);
+      if (this.#missed >= s.heartbeatMaxMissed) {
+        this.close('zombie');
+        return;
+      }
+    }
+    if (s.idleTimeoutMs > 0 && now - Math.max(this.lastActivityAt, this.lastInboundAt) >= s.idleTimeoutMs) {
+      this.close('idle');
+      return;
+    }
+    if (this.#tokenExpiresAt !== null && now >= this.#tokenExpiresAt) {
+      if (!this.#tokenWarned) {
+        this.#tokenWarned = true;
+        this.control({ type: 'token-expired', graceMs: s.tokenGraceMs });
+      } else if (now >= this.#tokenExpiresAt + s.tokenGraceMs) {
+        this.close('unauthorized');
+        return;
+      }
+    }
+    if (!this.#awaiting && now >= this.#nextPingAt) {
+      this.#awaiting = true;
+      this.#pingSentAt = now;
+      this.#nextPingAt = now + s.heartbeatIntervalMs;
+      this.control({ type: 'ping', ts: now });
+      this.#owner.heartbeatSent(this);
+    }
+    this.#reschedule();
+  }
+
+  /** Any inbound frame is liveness; `kind` says what it was. */
+  inbound(kind: 'pong' | 'ping' | 'ack' | 'other', now: number): void {
+    if (this.state === 'closed') return;
+    this.lastInboundAt = now;
+    this.device.lastHeartbeatAt = now;
+    if (kind !== 'pong') this.lastActivityAt = now;
+    if (this.#awaiting) {
+      this.#awaiting = false;
+      this.#missed = 0;
+      const rtt = kind === 'pong' ? now - this.#pingSentAt : null;
+      if (rtt !== null) this.device.rttMs = rtt;
+      this.#owner.heartbeatAnswered(this, rtt);
+    } else {
+      this.#missed = 0;
+    }
+    if (kind === 'ping') this.control({ type: 'pong', ts: now });
+  }
+
+  /** The device acknowledged up to `cursor`; never beyond what it was sent. */
+  ack(cursor: Cursor): void {
+    if (this.state === 'closed') return;
+    const clamp = (p: StreamPos | null, limit: StreamPos | null) => (p === null || limit === null ? null : isAfter(p, limit) ? limit : p);
+    this.#owner.ackReceived(this, { c: clamp(cursor.c, this.lastC), b: clamp(cursor.b, this.lastB) });
+  }
+
+  /** Drain: close this session at `at` (restart), sooner if it is idle. */
+  closeLater(at: number): void {
+    if (this.state === 'closed') return;
+    this.closeAt = at;
+    if (this.state === 'live') this.#reschedule();
+  }
+
+  /**
+   * Ends the session, exactly once, whoever calls: the server (with a close name) or the
+   * transport ('gone': the peer left). Everything else about the exit happens in the owner.
+   */
+  close(reason: CloseReason): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = reason;
+    this.#held = null;
+    this.#owner.unschedule(this);
+    if (reason !== 'gone' && this.#queue.length > 0 && reason !== 'slow-consumer' && this.conn.writable()) {
+      // Hand what is queued to the transport before its close frame (drain, remove, replace).
+      const frames = this.#queue;
+      this.#queue = [];
+      this.conn.write(frames);
+    }
+    this.#queue = [];
+    this.#queueBytes = 0;
+    this.#owner.sessionClosed(this, reason);
+    this.conn.end(reason);
+  }
+
+  /** For the owner's close path: the reason as a server close name, if it was one. */
+  get serverReason(): DisconnectReason | null {
+    return this.closeReason === null || this.closeReason === 'gone' ? null : this.closeReason;
+  }
+}

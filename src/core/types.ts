@@ -1,0 +1,90 @@
+import type { Cursor, StreamPos } from './cursor.js';
+
+/** What a publisher sends (PROTOCOL.md "Publisher API"). */
+export interface PublishInput {
+  title: string;
+  message: string;
+  service?: string;
+  data?: unknown;
+  /** Idempotency key: the same key within retention is the same notification. */
+  id?: string;
+  /** Replay only within this many ms; 0 = live only, not stored. */
+  ttlMs?: number;
+  /** Web Push urgency hint. */
+  priority?: 'very-low' | 'low' | 'normal' | 'high';
+}
+
+export type Target =
+  | { kind: 'client'; clientId: string }
+  | { kind: 'device'; clientId: string; deviceId: string }
+  | { kind: 'broadcast' };
+
+/** A notification as kept by the store and handed to sessions. */
+export interface StoredNotification {
+  readonly id: string;
+  /** null for a broadcast */
+  readonly clientId: string | null;
+  /** set for a device-targeted notification */
+  readonly deviceId: string | null;
+  readonly title: string;
+  readonly message: string;
+  readonly service: string;
+  readonly data: unknown;
+  readonly ts: number;
+  /** ms since epoch after which it is not replayed; null = retention only */
+  readonly expiresAt: number | null;
+  readonly priority?: PublishInput['priority'];
+  /** Position in its stream (client's own, or broadcast). */
+  readonly pos: StreamPos;
+  /** The position before it in the same stream (null at the stream's start), to find gaps. */
+  readonly prev: StreamPos | null;
+}
+
+export interface AppendResult {
+  notification: StoredNotification;
+  /** The idempotency key matched an earlier notification: nothing new was stored or delivered. */
+  duplicate: boolean;
+  /** false when ttlMs was 0 (live only). */
+  stored: boolean;
+}
+
+export interface ReplayQuery {
+  clientId: string;
+  deviceId: string;
+  /** What the device has. `c`/`b` null with `fromStart` = everything retained. */
+  after: Cursor;
+  /** Replay the broadcast stream too (only on resume). */
+  broadcasts: boolean;
+}
+
+export interface ReplayResult {
+  /** In order within each stream; the two streams merged by time. */
+  items: StoredNotification[];
+  /** Current heads of both streams, after the items. */
+  head: Cursor;
+  /** Something after `after` is no longer held (trimmed by retention). */
+  lost: boolean;
+}
+
+/**
+ * The message store: append, replay after a cursor, device cursors, idempotency.
+ * Memory (embedded default) and Redis implement it; one contract suite runs against both.
+ */
+export interface Store {
+  readonly kind: 'memory' | 'redis';
+  append(target: Target, input: PublishInput, now: number): Promise<AppendResult>;
+  replay(q: ReplayQuery, now: number): Promise<ReplayResult>;
+  /** Heads of the client's and the broadcast stream. */
+  heads(clientId: string): Promise<Cursor>;
+  /** Entries after `after` (exclusive) up to and including `upTo`, of one stream: repairs gaps. */
+  range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]>;
+  /** The device's acknowledged cursor, if any. */
+  getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null>;
+  /** The newest client-stream position any device of the client acknowledged. */
+  getClientAcked(clientId: string): Promise<StreamPos | null>;
+  /** Saves a device's acknowledged cursor (never moves backwards) and the client's newest ack. */
+  saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void>;
+  /** Forgets a removed device's cursor. */
+  forgetDevice(clientId: string, deviceId: string): Promise<void>;
+  close(): Promise<void>;
+}

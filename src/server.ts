@@ -1,0 +1,86 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/app.js';
+import { Auth, randomSecret } from './api/auth.js';
+import { LocalBroker } from './cluster/local-broker.js';
+import type { Broker } from './core/broker.js';
+import { type ConfigInput, type HeraldConfig, resolveConfig } from './core/config.js';
+import type { Logger } from './core/logger.js';
+import { HeraldNode } from './core/node.js';
+import type { Store } from './core/types.js';
+import { MemoryStore } from './store/memory-store.js';
+import { WsTransport } from './transports/ws.js';
+
+export interface StartOptions {
+  /** pino options or `false` for no logs. @default { level: config.LOG_LEVEL } */
+  logger?: object | false;
+  /** Replaces the store chosen from config (tests, embedding). */
+  store?: Store;
+  /** Replaces the broker chosen from config. */
+  broker?: Broker;
+}
+
+/** A running Herald node: what `herald serve` starts and what tests and embedders hold. */
+export interface Herald {
+  readonly node: HeraldNode;
+  readonly config: HeraldConfig;
+  readonly app: FastifyInstance;
+  readonly auth: Auth;
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly grpcPort: number | null;
+  /** Graceful shutdown (drain); resolves when everything is closed. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts a node: validates the configuration once, fills generated secrets on a loopback bind,
+ * builds store → broker → node → HTTP API → transports, and listens.
+ */
+export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: StartOptions = {}): Promise<Herald> {
+  const config = 'generatedSecrets' in input ? input : resolveConfig(input);
+  if (!config.API_KEY) config.API_KEY = randomSecret();
+  if (!config.JWT_SECRET && !config.JWT_PUBLIC_KEY && !config.JWKS_URL) config.JWT_SECRET = randomSecret(32);
+  const loggerOpts = opts.logger === undefined ? { level: config.LOG_LEVEL } : opts.logger;
+  const auth = new Auth(config);
+  const store = opts.store ?? new MemoryStore({ retentionMessages: config.RETENTION_MESSAGES, retentionMs: config.RETENTION_MS });
+  const broker = opts.broker ?? new LocalBroker();
+  // The app's pino logger is the node's logger too: one structured stream.
+  let node!: HeraldNode;
+  const placeholder: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+  node = new HeraldNode(config, store, broker, placeholder);
+  const app = await buildApp(node, auth, loggerOpts === false ? false : loggerOpts);
+  (node as { log: Logger }).log = app.log as unknown as Logger;
+  await node.start();
+  const ws = new WsTransport(node, auth, { closeLingerMs: Math.min(10_000, Math.max(1000, config.HEARTBEAT_TIMEOUT_MS)) });
+  ws.attach(app.server);
+  if (node.store instanceof MemoryStore) {
+    const memory = node.store;
+    const prune = setInterval(() => memory.prune(Date.now()), Math.min(config.STALE_SWEEP_MS, 60_000));
+    prune.unref();
+    node.onClose(() => clearInterval(prune));
+  }
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  node.onClose(async () => {
+    ws.detach(app.server);
+    ws.close();
+    app.herald.metrics.close();
+    await app.close();
+  });
+  const close = () => node.shutdown();
+  return {
+    node,
+    config,
+    app,
+    auth,
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    grpcPort: null,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,205 @@
+import { type Cursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
+import { uuidv7 } from '../core/ids.js';
+import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
+
+export interface MemoryStoreOptions {
+  /** @default 1000 */
+  retentionMessages: number;
+  /** @default 86_400_000 */
+  retentionMs: number;
+}
+
+const BROADCAST = '\u0000broadcast';
+
+/** One append-only stream: a client's own, or the broadcast stream. */
+class Stream {
+  items: StoredNotification[] = [];
+  start = 0;
+  last: StreamPos | null = null;
+  /** The newest position dropped by retention: a cursor before it has lost something. */
+  trimmedThrough: StreamPos | null = null;
+  /** The first position this stream ever handed out: a cursor before it predates this store. */
+  first: StreamPos | null = null;
+  /** Publisher-given ids (idempotency keys) → their notification, while retained. */
+  keyed = new Map<string, StoredNotification>();
+
+  get size(): number {
+    return this.items.length - this.start;
+  }
+
+  nextPos(now: number): StreamPos {
+    const last = this.last;
+    const pos = last === null || now > last.ms ? { ms: now, seq: 0 } : { ms: last.ms, seq: last.seq + 1 };
+    this.last = pos;
+    this.first ??= pos;
+    return pos;
+  }
+
+  dropOldest(): void {
+    const item = this.items[this.start];
+    this.items[this.start++] = undefined as unknown as StoredNotification;
+    this.trimmedThrough = item.pos;
+    if (this.keyed.get(item.id) === item) this.keyed.delete(item.id);
+    if (this.start > 1024 && this.start * 2 > this.items.length) {
+      this.items = this.items.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  trim(now: number, opts: MemoryStoreOptions): void {
+    while (this.size > opts.retentionMessages) this.dropOldest();
+    const oldest = now - opts.retentionMs;
+    while (this.size > 0 && this.items[this.start].ts < oldest) this.dropOldest();
+  }
+
+  /** Items after `after`, oldest first (binary search: positions are sorted). */
+  after(after: StreamPos | null): StoredNotification[] {
+    let lo = this.start;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (isAfter(this.items[mid].pos, after)) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.items.slice(lo);
+  }
+}
+
+/**
+ * The embedded store: everything in this process's memory, bounded by retention. Lost on restart;
+ * use the Redis store where that matters.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly #streams = new Map<string, Stream>();
+  readonly #deviceCursors = new Map<string, Cursor>();
+  readonly #clientAcked = new Map<string, StreamPos>();
+  readonly #opts: MemoryStoreOptions;
+
+  constructor(opts: MemoryStoreOptions) {
+    this.#opts = opts;
+  }
+
+  #stream(key: string, create: true): Stream;
+  #stream(key: string, create: false): Stream | undefined;
+  #stream(key: string, create: boolean): Stream | undefined {
+    let s = this.#streams.get(key);
+    if (!s && create) {
+      s = new Stream();
+      this.#streams.set(key, s);
+    }
+    return s;
+  }
+
+  async append(target: Target, input: PublishInput, now: number): Promise<AppendResult> {
+    const key = target.kind === 'broadcast' ? BROADCAST : target.clientId;
+    const stream = this.#stream(key, true);
+    stream.trim(now, this.#opts);
+    if (input.id !== undefined) {
+      const existing = stream.keyed.get(input.id);
+      if (existing) return { notification: existing, duplicate: true, stored: true };
+    }
+    const prev = stream.last;
+    const ttl = input.ttlMs;
+    const notification: StoredNotification = {
+      id: input.id ?? uuidv7(now),
+      clientId: target.kind === 'broadcast' ? null : target.clientId,
+      deviceId: target.kind === 'device' ? target.deviceId : null,
+      title: input.title,
+      message: input.message,
+      service: input.service ?? 'default',
+      data: input.data ?? null,
+      ts: now,
+      expiresAt: ttl === undefined ? null : now + ttl,
+      priority: input.priority,
+      pos: stream.nextPos(now),
+      prev,
+    };
+    const stored = ttl !== 0;
+    if (stored) {
+      stream.items.push(notification);
+      if (input.id !== undefined) stream.keyed.set(input.id, notification);
+      stream.trim(now, this.#opts);
+    }
+    return { notification, duplicate: false, stored };
+  }
+
+  async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
+    const own = this.#stream(q.clientId, false);
+    const bc = q.broadcasts ? this.#stream(BROADCAST, false) : undefined;
+    own?.trim(now, this.#opts);
+    bc?.trim(now, this.#opts);
+    const live = (n: StoredNotification) => n.expiresAt === null || n.expiresAt > now;
+    const mine = (own?.after(q.after.c) ?? []).filter((n) => live(n) && (n.deviceId === null || n.deviceId === q.deviceId));
+    const all = (bc?.after(q.after.b) ?? []).filter(live);
+    const lost = lostSince(own, q.after.c) || (q.broadcasts && lostSince(bc, q.after.b));
+    return {
+      items: mergeByTime(mine, all),
+      head: { c: own?.last ?? q.after.c, b: q.broadcasts ? (bc?.last ?? q.after.b) : (this.#stream(BROADCAST, false)?.last ?? null) },
+      lost,
+    };
+  }
+
+  async heads(clientId: string): Promise<Cursor> {
+    return { c: this.#stream(clientId, false)?.last ?? null, b: this.#stream(BROADCAST, false)?.last ?? null };
+  }
+
+  async range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]> {
+    const s = this.#stream(clientId ?? BROADCAST, false);
+    if (!s) return [];
+    return s.after(after).filter((n) => !isAfter(n.pos, upTo) && (n.expiresAt === null || n.expiresAt > now));
+  }
+
+  async getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null> {
+    return this.#deviceCursors.get(`${clientId}:${deviceId}`) ?? null;
+  }
+
+  async getClientAcked(clientId: string): Promise<StreamPos | null> {
+    return this.#clientAcked.get(clientId) ?? null;
+  }
+
+  async saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void> {
+    const key = `${clientId}:${deviceId}`;
+    const old = this.#deviceCursors.get(key);
+    this.#deviceCursors.set(key, { c: maxPos(old?.c ?? null, cursor.c), b: maxPos(old?.b ?? null, cursor.b) });
+    const acked = maxPos(this.#clientAcked.get(clientId) ?? null, cursor.c);
+    if (acked) this.#clientAcked.set(clientId, acked);
+  }
+
+  async forgetDevice(clientId: string, deviceId: string): Promise<void> {
+    this.#deviceCursors.delete(`${clientId}:${deviceId}`);
+  }
+
+  /** Drops streams that retention emptied, so memory follows live clients (called by the sweep). */
+  prune(now: number): void {
+    for (const [key, s] of this.#streams) {
+      s.trim(now, this.#opts);
+      if (s.size === 0 && key !== BROADCAST && (s.last === null || now - s.last.ms > this.#opts.retentionMs)) this.#streams.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Whether a reader at `after` has missed something this stream no longer holds: trimmed by
+ * retention, from before this store began (a restart of the memory store), or a position this
+ * stream never reached.
+ */
+function lostSince(s: Stream | undefined, after: StreamPos | null): boolean {
+  if (after === null) return s?.trimmedThrough != null;
+  if (!s || s.first === null || s.last === null) return true;
+  return isAfter(s.first, after) || isAfter(after, s.last) || (s.trimmedThrough !== null && isAfter(s.trimmedThrough, after));
+}
+
+function mergeByTime(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: StoredNotification[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i].ts <= b[j].ts ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}

@@ -1,0 +1,221 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import type { Auth } from '../api/auth.js';
+import { decodeCursor } from '../core/cursor.js';
+import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { HeraldError } from '../core/errors.js';
+import { type Encoder, jsonEncoder } from '../core/frames.js';
+import type { HeraldNode } from '../core/node.js';
+import type { Session, TransportConnection } from '../core/session.js';
+import { deviceHandshake } from './handshake.js';
+
+/** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
+const RECEIVER_CODES = new Set([1002, 1007, 1009]);
+const SEND_OPTS = { binary: false, compress: false, fin: true };
+
+/** One WebSocket stream as the core sees it. */
+class WsConnection implements TransportConnection {
+  readonly kind = 'ws' as const;
+  readonly encoder: Encoder = jsonEncoder;
+  readonly ws: WebSocket;
+  readonly socket: Duplex;
+  readonly #transport: WsTransport;
+  session: Session | null = null;
+  #ended = false;
+
+  constructor(transport: WsTransport, ws: WebSocket, socket: Duplex) {
+    this.#transport = transport;
+    this.ws = ws;
+    this.socket = socket;
+  }
+
+  write(frames: Buffer[]): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (frames.length === 1) {
+      this.ws.send(frames[0], SEND_OPTS);
+      return;
+    }
+    // One write batch per turn: corked, the frames leave in as few syscalls as the kernel takes.
+    this.socket.cork();
+    for (const f of frames) this.ws.send(f, SEND_OPTS);
+    this.socket.uncork();
+  }
+
+  bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  writable(): boolean {
+    return !this.socket.writableNeedDrain;
+  }
+
+  end(reason: CloseReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (reason === 'gone') {
+      if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
+      return;
+    }
+    const code = codeOf(reason);
+    this.#transport.closing(this);
+    closeWs(this.ws, code, reason);
+  }
+}
+
+/** The original close, bypassing the per-instance override below. */
+function closeWs(ws: WebSocket, code: number, reason: string): void {
+  WebSocket.prototype.close.call(ws, code, reason);
+}
+
+export interface WsTransportOptions {
+  /** How long a closed socket may take to answer our close frame before it is destroyed. */
+  closeLingerMs: number;
+}
+
+/**
+ * `GET /ws`: `ws` with `noServer` on the HTTP server's `upgrade`. Handshake faults are answered
+ * with an HTTP status before the upgrade (PROTOCOL.md "Refusals before a stream starts").
+ */
+export class WsTransport {
+  readonly #node: HeraldNode;
+  readonly #auth: Auth;
+  readonly #wss: WebSocketServer;
+  readonly #opts: WsTransportOptions;
+  /** Sockets we sent a close frame to, with the time they are destroyed if still open. */
+  readonly #closing = new Map<WsConnection, number>();
+  #closingTimer: NodeJS.Timeout | null = null;
+  /** Sockets between the HTTP upgrade and the session (handshake in progress). */
+  readonly #handshaking = new Set<Duplex>();
+
+  constructor(node: HeraldNode, auth: Auth, opts: WsTransportOptions) {
+    this.#node = node;
+    this.#auth = auth;
+    this.#opts = opts;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: node.config.MAX_FRAME_BYTES,
+    });
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', this.#onUpgrade);
+  }
+
+  detach(server: Server): void {
+    server.off('upgrade', this.#onUpgrade);
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws') {
+      refuse(socket, 404, { code: 'HERALD_ERR_NOT_FOUND', message: `no WebSocket endpoint at ${url.pathname}` });
+      return;
+    }
+    this.#handshaking.add(socket);
+    deviceHandshake(this.#node, this.#auth, url, req.headers).then(
+      (hs) => {
+        this.#handshaking.delete(socket);
+        if (socket.destroyed) return;
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onOpen(ws, socket, hs));
+      },
+      (err: unknown) => {
+        this.#handshaking.delete(socket);
+        const e = err instanceof HeraldError ? err : new HeraldError('HERALD_ERR_INVALID', String(err));
+        refuse(socket, e.statusCode, { code: e.code, message: e.message, field: e.field });
+      },
+    );
+  };
+
+  #onOpen(ws: WebSocket, socket: Duplex, hs: Awaited<ReturnType<typeof deviceHandshake>>): void {
+    const conn = new WsConnection(this, ws, socket);
+    // ws closes bad input itself with 1002/1007/1009; the contract says 4400 for all of them.
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      if (code !== undefined && RECEIVER_CODES.has(code) && conn.session) conn.session.close('bad-frame');
+      else closeWs(ws, code ?? 1000, typeof reason === 'string' ? reason : '');
+    };
+    ws.on('error', (err) => this.#node.log.debug({ err, clientId: hs.clientId, deviceId: hs.deviceId }, 'websocket error'));
+    ws.on('close', () => {
+      this.#closing.delete(conn);
+      conn.session?.close('gone');
+    });
+    ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
+    socket.on('drain', () => conn.session?.drained());
+    conn.session = this.#node.connect({ clientId: hs.clientId, deviceId: hs.deviceId, conn, cursor: hs.cursor, tokenExpiresAt: hs.tokenExpiresAt });
+  }
+
+  #onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
+    const session = conn.session;
+    if (!session) return;
+    const now = Date.now();
+    if (isBinary) {
+      session.close('bad-frame');
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data.toString());
+    } catch {
+      session.close('bad-frame');
+      return;
+    }
+    const type = typeof msg === 'object' && msg !== null ? (msg as { type?: unknown }).type : undefined;
+    if (type === 'pong') session.inbound('pong', now);
+    else if (type === 'ping') session.inbound('ping', now);
+    else if (type === 'ack') {
+      const raw = (msg as { cursor?: unknown }).cursor;
+      const cursor = typeof raw === 'string' ? decodeCursor(raw) : undefined;
+      if (!cursor) {
+        session.close('bad-frame');
+        return;
+      }
+      session.inbound('ack', now);
+      session.ack(cursor);
+    } else session.close('bad-frame');
+  }
+
+  /** @internal a close frame was sent; destroy the socket if the peer does not answer in time. */
+  closing(conn: WsConnection): void {
+    this.#closing.set(conn, Date.now() + this.#opts.closeLingerMs);
+    if (this.#closingTimer === null) {
+      this.#closingTimer = setInterval(() => this.#reap(), Math.max(10, Math.min(1000, this.#opts.closeLingerMs / 4)));
+      this.#closingTimer.unref();
+    }
+  }
+
+  #reap(force = false): void {
+    const now = Date.now();
+    for (const [conn, deadline] of this.#closing) {
+      if (force || now >= deadline || conn.ws.readyState === WebSocket.CLOSED) {
+        this.#closing.delete(conn);
+        conn.ws.terminate();
+      }
+    }
+    if (this.#closing.size === 0 && this.#closingTimer) {
+      clearInterval(this.#closingTimer);
+      this.#closingTimer = null;
+    }
+  }
+
+  /** Destroys what is still closing or mid-handshake (end of shutdown). */
+  close(): void {
+    this.#reap(true);
+    for (const s of this.#handshaking) s.destroy();
+    this.#handshaking.clear();
+    this.#wss.close();
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answers a handshake with an HTTP error instead of upgrading (ws's `abortHandshake` idea). */
+function refuse(socket: Duplex, status: number, body: object): void {
+  if (socket.destroyed) return;
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+  );
+}
