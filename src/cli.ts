@@ -79,7 +79,7 @@ async function token(args: string[]): Promise<void> {
   const client = rest.client;
   if (typeof client !== 'string') throw new HeraldError('HERALD_ERR_INVALID', 'token: --client <id> is required', { field: 'client' });
   const secret = input.JWT_SECRET;
-  if (!secret) throw new HeraldError('HERALD_ERR_CONFIG', 'token: set HERALD_JWT_SECRET or --jwt-secret (the server\'s secret)');
+  if (!secret) throw new HeraldError('HERALD_ERR_CONFIG', "token: set HERALD_JWT_SECRET or --jwt-secret (the server's secret)");
   const ttl = rest.ttl === undefined ? 3600 : Number(rest.ttl);
   if (!Number.isInteger(ttl) || ttl < 0) throw new HeraldError('HERALD_ERR_INVALID', 'token: --ttl must be whole seconds (0 = no expiry)', { field: 'ttl' });
   process.stdout.write(`${await signDeviceToken(String(secret), client, ttl)}\n`);
@@ -89,16 +89,24 @@ async function send(args: string[]): Promise<void> {
   const { input, rest } = configInput(args);
   const { client, device, title, message, service } = rest as Record<string, string | undefined>;
   if (!client || title === undefined || message === undefined) {
-    throw new HeraldError('HERALD_ERR_INVALID', 'send: --client, --title and --message are required', { field: !client ? 'client' : title === undefined ? 'title' : 'message' });
+    throw new HeraldError('HERALD_ERR_INVALID', 'send: --client, --title and --message are required', {
+      field: !client ? 'client' : title === undefined ? 'title' : 'message',
+    });
   }
   const key = input.API_KEY;
   if (!key) throw new HeraldError('HERALD_ERR_CONFIG', 'send: set HERALD_API_KEY or --api-key');
   const base = (rest.url as string | undefined) ?? `http://${input.HOST ?? '127.0.0.1'}:${input.PORT ?? 8080}`;
-  const path = device ? `/api/v1/clients/${encodeURIComponent(client)}/devices/${encodeURIComponent(device)}/notifications` : `/api/v1/clients/${encodeURIComponent(client)}/notifications`;
+  const path = device
+    ? `/api/v1/clients/${encodeURIComponent(client)}/devices/${encodeURIComponent(device)}/notifications`
+    : `/api/v1/clients/${encodeURIComponent(client)}/notifications`;
   const body: Record<string, unknown> = { title, message };
   if (service) body.service = service;
   if (rest.data) body.data = JSON.parse(String(rest.data));
-  const res = await fetch(base + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   process.stdout.write(`${text}\n`);
   if (!res.ok) process.exitCode = 1;

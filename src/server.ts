@@ -1,15 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './api/app.js';
 import { Auth, randomSecret } from './api/auth.js';
-import { LocalBroker } from './cluster/local-broker.js';
+import { createBroker } from './cluster/create.js';
 import type { Broker } from './core/broker.js';
 import { type ConfigInput, type HeraldConfig, resolveConfig } from './core/config.js';
 import type { Logger } from './core/logger.js';
 import { HeraldNode } from './core/node.js';
 import type { Store } from './core/types.js';
+import { createStore } from './store/create.js';
 import { MemoryStore } from './store/memory-store.js';
-import { WsTransport } from './transports/ws.js';
+import { registerTransports } from './transports/index.js';
 
 export interface StartOptions {
   /** pino options or `false` for no logs. @default { level: config.LOG_LEVEL } */
@@ -45,17 +47,14 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
   if (!config.JWT_SECRET && !config.JWT_PUBLIC_KEY && !config.JWKS_URL) config.JWT_SECRET = randomSecret(32);
   const loggerOpts = opts.logger === undefined ? { level: config.LOG_LEVEL } : opts.logger;
   const auth = new Auth(config);
-  const store = opts.store ?? new MemoryStore({ retentionMessages: config.RETENTION_MESSAGES, retentionMs: config.RETENTION_MS });
-  const broker = opts.broker ?? new LocalBroker();
   // The app's pino logger is the node's logger too: one structured stream.
-  let node!: HeraldNode;
-  const placeholder: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-  node = new HeraldNode(config, store, broker, placeholder);
-  const app = await buildApp(node, auth, loggerOpts === false ? false : loggerOpts);
-  (node as { log: Logger }).log = app.log as unknown as Logger;
+  const log = (loggerOpts === false ? pino({ level: 'silent' }) : pino(loggerOpts)) as unknown as Logger;
+  const store = opts.store ?? (await createStore(config, log));
+  const broker = opts.broker ?? (await createBroker(config, log));
+  const node = new HeraldNode(config, store, broker, log);
+  const app = await buildApp(node, auth, log);
   await node.start();
-  const ws = new WsTransport(node, auth, { closeLingerMs: Math.min(10_000, Math.max(1000, config.HEARTBEAT_TIMEOUT_MS)) });
-  ws.attach(app.server);
+  const transports = registerTransports({ node, auth, app });
   if (node.store instanceof MemoryStore) {
     const memory = node.store;
     const prune = setInterval(() => memory.prune(Date.now()), Math.min(config.STALE_SWEEP_MS, 60_000));
@@ -63,11 +62,11 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
     node.onClose(() => clearInterval(prune));
   }
   await app.listen({ host: config.HOST, port: config.PORT });
+  const started = await transports.start();
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   node.onClose(async () => {
-    ws.detach(app.server);
-    ws.close();
+    await started.close();
     app.herald.metrics.close();
     await app.close();
   });
@@ -79,7 +78,7 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
     auth,
     url: `http://${host}:${addr.port}`,
     port: addr.port,
-    grpcPort: null,
+    grpcPort: started.grpcPort,
     close,
     [Symbol.asyncDispose]: close,
   };

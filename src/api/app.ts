@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { HeraldError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { HeraldNode } from '../core/node.js';
 import { originAllowed } from '../transports/handshake.js';
 import type { Auth } from './auth.js';
@@ -22,9 +23,9 @@ declare module 'fastify' {
 }
 
 /** The HTTP side of a node: publisher API, device endpoints, health and metrics. */
-export async function buildApp(node: HeraldNode, auth: Auth, logger: object | boolean): Promise<FastifyInstance> {
+export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger as boolean,
+    loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: node.config.MAX_BODY_BYTES,
     // Keep-alive publishers: long-lived sockets, closed promptly at shutdown.
     keepAliveTimeout: 72_000,
@@ -83,8 +84,13 @@ function toHeraldError(err: FastifyError | HeraldError): HeraldError {
     const where = fe.validationContext === 'params' ? field : field;
     return new HeraldError('HERALD_ERR_INVALID', `${where}: ${v.message ?? 'invalid'}`, { field: where, cause: err });
   }
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HeraldError('HERALD_ERR_TOO_LARGE', 'body is over the configured limit (MAX_BODY_BYTES)', { cause: err });
-  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR_CTP'))) {
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new HeraldError('HERALD_ERR_TOO_LARGE', 'body is over the configured limit (MAX_BODY_BYTES)', { cause: err });
+  if (
+    fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
+    (fe.statusCode === 400 && fe.code?.startsWith('FST_ERR_CTP'))
+  ) {
     return new HeraldError('HERALD_ERR_INVALID', `body: ${fe.message}`, { field: 'body', cause: err });
   }
   if (fe.statusCode === 400) return new HeraldError('HERALD_ERR_INVALID', `body: ${fe.message}`, { field: 'body', cause: err });

@@ -17,13 +17,26 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
 
   app.post<{ Params: { client: string }; Body: PublishInput }>(
     '/api/v1/clients/:client/notifications',
-    { ...auth, schema: { tags: ['publish'], summary: "To all of a client's devices", security, params: clientParams, body: publishBody, response: { 202: publishResult, ...errors } } },
+    {
+      ...auth,
+      schema: {
+        tags: ['publish'],
+        summary: "To all of a client's devices",
+        security,
+        params: clientParams,
+        body: publishBody,
+        response: { 202: publishResult, ...errors },
+      },
+    },
     async (req, reply) => reply.code(202).send(await node.publish({ kind: 'client', clientId: req.params.client }, req.body)),
   );
 
   app.post<{ Params: { client: string; device: string }; Body: PublishInput }>(
     '/api/v1/clients/:client/devices/:device/notifications',
-    { ...auth, schema: { tags: ['publish'], summary: 'To one device', security, params: deviceParams, body: publishBody, response: { 202: publishResult, ...errors } } },
+    {
+      ...auth,
+      schema: { tags: ['publish'], summary: 'To one device', security, params: deviceParams, body: publishBody, response: { 202: publishResult, ...errors } },
+    },
     async (req, reply) => reply.code(202).send(await node.publish({ kind: 'device', clientId: req.params.client, deviceId: req.params.device }, req.body)),
   );
 

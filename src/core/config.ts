@@ -30,16 +30,26 @@ export const CONFIG_SPEC = {
   JWT_SECRET: { schema: optionalString, doc: 'HS256 secret (UTF-8 bytes) for device tokens. Generated on a loopback bind when absent.' },
   JWT_PUBLIC_KEY: { schema: optionalString, doc: 'PEM public key (RS256/ES256) for device tokens, instead of a secret. `@path` reads a file.' },
   JWKS_URL: { schema: optionalString, doc: 'JWKS URL for device tokens, instead of a secret.' },
-  JWT_CLOCK_SKEW_MS: { schema: ms(30_000), doc: 'Clock skew allowed on a device token\'s `exp`, at connect and while connected.' },
+  JWT_CLOCK_SKEW_MS: { schema: ms(30_000), doc: "Clock skew allowed on a device token's `exp`, at connect and while connected." },
   REDIS_URL: { schema: optionalString, doc: 'Redis URL; absent = single node with the in-memory store.' },
-  NODE_ID: { schema: optionalString, doc: 'This node\'s id in a cluster.', shownDefault: 'host name + pid' },
+  NODE_ID: { schema: optionalString, doc: "This node's id in a cluster.", shownDefault: 'host name + pid' },
   HEARTBEAT_INTERVAL_MS: { schema: positive(30_000), doc: 'Application `ping` interval per connection.' },
   HEARTBEAT_TIMEOUT_MS: { schema: positive(10_000), doc: 'How long a `pong` may take before the ping counts as missed.' },
   HEARTBEAT_MAX_MISSED: { schema: positive(3), doc: 'Consecutive missed pongs before a connection is closed as a zombie (4004).' },
   MAX_DEVICES_PER_CLIENT: { schema: positive(5), doc: 'Attached devices per client.' },
-  CLIENT_LIMIT_POLICY: { schema: z.enum(['evict-oldest', 'reject']).default('evict-oldest'), doc: '`evict-oldest` closes the oldest device with 4008; `reject` refuses the new one with HTTP 429.' },
-  MAX_CONNECTIONS: { schema: z.coerce.number().int().min(1).optional(), doc: 'Attached connections on this node (HTTP 503 beyond).', shownDefault: 'open-file limit − 512' },
-  IDLE_TIMEOUT_MS: { schema: ms(0), doc: 'Close a connection with no inbound frame but `pong` and no notification for this long (4010); 0 = off. The seeds used 300000.' },
+  CLIENT_LIMIT_POLICY: {
+    schema: z.enum(['evict-oldest', 'reject']).default('evict-oldest'),
+    doc: '`evict-oldest` closes the oldest device with 4008; `reject` refuses the new one with HTTP 429.',
+  },
+  MAX_CONNECTIONS: {
+    schema: z.coerce.number().int().min(1).optional(),
+    doc: 'Attached connections on this node (HTTP 503 beyond).',
+    shownDefault: 'open-file limit − 512',
+  },
+  IDLE_TIMEOUT_MS: {
+    schema: ms(0),
+    doc: 'Close a connection with no inbound frame but `pong` and no notification for this long (4010); 0 = off. The seeds used 300000.',
+  },
   SEND_QUEUE_BYTES: { schema: positive(1_048_576), doc: 'Per-connection send queue in bytes (overflow closes 4009).' },
   SEND_QUEUE_MESSAGES: { schema: positive(1000), doc: 'Per-connection send queue in messages (overflow closes 4009).' },
   MAX_FRAME_BYTES: { schema: positive(65_536), doc: 'Largest inbound WebSocket frame (larger closes 4400).' },
@@ -101,7 +111,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
 /** The process's soft open-file limit, from /proc (Linux); undefined elsewhere. */
 function openFileLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.split(/\s{2,}/)[1];
     const n = Number(soft);
     return Number.isFinite(n) ? n : undefined;
@@ -138,7 +150,11 @@ export function resolveConfig(input: ConfigInput = {}): HeraldConfig {
     );
   }
   const limit = openFileLimit();
-  const splitList = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const splitList = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   return {
     ...r,
     GRPC_PORT: r.GRPC_PORT as number | 'off',
@@ -160,8 +176,6 @@ function defaultText(name: keyof SpecOf): string {
 
 /** The README's configuration table, generated from {@link CONFIG_SPEC}. */
 export function configTableMarkdown(): string {
-  const rows = CONFIG_NAMES.map(
-    (name) => `| \`HERALD_${name}\` | \`--${flagName(name)}\` | ${defaultText(name)} | ${CONFIG_SPEC[name].doc} |`,
-  );
+  const rows = CONFIG_NAMES.map((name) => `| \`HERALD_${name}\` | \`--${flagName(name)}\` | ${defaultText(name)} | ${CONFIG_SPEC[name].doc} |`);
   return ['| environment | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -21,9 +21,7 @@ export type DisconnectReason = keyof typeof DISCONNECTS;
 /** Close reasons that are not decided by the server: the peer went away (socket closed/errored). */
 export type CloseReason = DisconnectReason | 'gone';
 
-const BY_CODE = new Map<number, DisconnectReason>(
-  Object.entries(DISCONNECTS).map(([name, d]) => [d.code, name as DisconnectReason]),
-);
+const BY_CODE = new Map<number, DisconnectReason>(Object.entries(DISCONNECTS).map(([name, d]) => [d.code, name as DisconnectReason]));
 
 export function reasonOfCode(code: number): DisconnectReason | undefined {
   return BY_CODE.get(code);

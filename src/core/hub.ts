@@ -150,29 +150,8 @@ export class Hub implements SessionOwner {
       oldest?.close('client-limit');
     }
     if (existing?.session) existing.session.close('replaced');
-    if (!entry) {
-      entry = { devices: new Map(), attached: 0 };
-      this.#clients.set(clientId, entry);
-    }
-    let device = entry.devices.get(deviceId);
-    if (!device) {
-      device = {
-        clientId,
-        deviceId,
-        connectionId: connectionIdOf(clientId, deviceId),
-        transport: conn.kind,
-        state: 'attached',
-        node: this.opts.nodeId,
-        connectedAt: now,
-        lastHeartbeatAt: null,
-        lastNotificationAt: null,
-        notificationCount: 0,
-        detachedAt: null,
-        rttMs: null,
-        session: null,
-      };
-      entry.devices.set(deviceId, device);
-    }
+    entry ??= this.#entry(clientId);
+    const device = entry.devices.get(deviceId) ?? this.#newRecord(entry, clientId, deviceId, conn.kind, now);
     const session = new Session(this, device, conn, now, tokenExpiresAt);
     device.session = session;
     device.state = 'attached';
@@ -187,6 +166,49 @@ export class Hub implements SessionOwner {
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);
     this.#log.debug({ clientId, deviceId, connectionId: device.connectionId, transport: conn.kind }, 'device attached');
     return session;
+  }
+
+  /**
+   * Registers a device without a stream (gRPC `AddConnection`): detached until a stream attaches,
+   * and swept after DETACHED_TTL_MS if none does. An existing registration is kept as it is.
+   */
+  register(clientId: string, deviceId: string, transport: TransportKind, now: number): DeviceRecord {
+    const entry = this.#entry(clientId);
+    const existing = entry.devices.get(deviceId);
+    if (existing) return existing;
+    const d = this.#newRecord(entry, clientId, deviceId, transport, now);
+    d.state = 'detached';
+    d.detachedAt = now;
+    return d;
+  }
+
+  #entry(clientId: string): ClientEntry {
+    let entry = this.#clients.get(clientId);
+    if (!entry) {
+      entry = { devices: new Map(), attached: 0 };
+      this.#clients.set(clientId, entry);
+    }
+    return entry;
+  }
+
+  #newRecord(entry: ClientEntry, clientId: string, deviceId: string, transport: TransportKind, now: number): DeviceRecord {
+    const device: DeviceRecord = {
+      clientId,
+      deviceId,
+      connectionId: connectionIdOf(clientId, deviceId),
+      transport,
+      state: 'attached',
+      node: this.opts.nodeId,
+      connectedAt: now,
+      lastHeartbeatAt: null,
+      lastNotificationAt: null,
+      notificationCount: 0,
+      detachedAt: null,
+      rttMs: null,
+      session: null,
+    };
+    entry.devices.set(deviceId, device);
+    return device;
   }
 
   /** @internal SessionOwner: the single exit path of every session. */

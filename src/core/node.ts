@@ -77,7 +77,9 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     );
     this.hub.hooks.saveCursors = (acks) => {
       for (const a of acks) {
-        this.store.saveDeviceCursor(a.clientId, a.deviceId, a.cursor).catch((err) => this.log.warn({ err, clientId: a.clientId, deviceId: a.deviceId }, 'cursor not saved'));
+        this.store
+          .saveDeviceCursor(a.clientId, a.deviceId, a.cursor)
+          .catch((err) => this.log.warn({ err, clientId: a.clientId, deviceId: a.deviceId }, 'cursor not saved'));
       }
     };
     this.hub.hooks.deviceForgotten = (clientId, deviceId) => {

@@ -14,10 +14,7 @@ export interface PublishInput {
   priority?: 'very-low' | 'low' | 'normal' | 'high';
 }
 
-export type Target =
-  | { kind: 'client'; clientId: string }
-  | { kind: 'device'; clientId: string; deviceId: string }
-  | { kind: 'broadcast' };
+export type Target = { kind: 'client'; clientId: string } | { kind: 'device'; clientId: string; deviceId: string } | { kind: 'broadcast' };
 
 /** A notification as kept by the store and handed to sessions. */
 export interface StoredNotification {

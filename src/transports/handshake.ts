@@ -24,13 +24,7 @@ export function originAllowed(origin: string | undefined, allowed: string[] | '*
  * origin (403), ids (400), token (401), cursor (400), then draining / full / client limit
  * (503 / 503 / 429). Throws a HeraldError carrying the HTTP status.
  */
-export async function deviceHandshake(
-  node: HeraldNode,
-  auth: Auth,
-  url: URL,
-  headers: IncomingHttpHeaders,
-  extraCursor?: string,
-): Promise<DeviceHandshake> {
+export async function deviceHandshake(node: HeraldNode, auth: Auth, url: URL, headers: IncomingHttpHeaders, extraCursor?: string): Promise<DeviceHandshake> {
   if (!originAllowed(headers.origin, node.config.ALLOWED_ORIGINS)) {
     throw new HeraldError('HERALD_ERR_FORBIDDEN', `origin ${headers.origin} is not allowed`);
   }

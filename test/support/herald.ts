@@ -74,7 +74,13 @@ export class TestDevice {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
-      this.#waiters.push({ pred, resolve: (f) => (clearTimeout(timer), resolve(f)) });
+      this.#waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
     });
   }
 

@@ -20,7 +20,15 @@ describe('WebSocket delivery', () => {
     const [p1] = await phone.waitForNotifications(1);
     const [l1] = await laptop.waitForNotifications(1);
     for (const n of [p1, l1]) {
-      expect(n).toMatchObject({ type: 'notification', id: r1.body.id, clientId: 'alice', title: 'Hi', message: 'to alice', service: 'default', data: { n: 1 } });
+      expect(n).toMatchObject({
+        type: 'notification',
+        id: r1.body.id,
+        clientId: 'alice',
+        title: 'Hi',
+        message: 'to alice',
+        service: 'default',
+        data: { n: 1 },
+      });
       expect(typeof n.cursor).toBe('string');
       expect(typeof n.ts).toBe('number');
     }
@@ -102,7 +110,12 @@ describe('replacement and limits', () => {
     expect(b.ws.readyState).toBe(WebSocket.OPEN);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     const client = (await api(h, 'GET', '/api/v1/clients/alice')).body;
-    expect(client.devices.filter((d: { state: string }) => d.state === 'attached').map((d: { deviceId: string }) => d.deviceId).sort()).toEqual(['b', 'c']);
+    expect(
+      client.devices
+        .filter((d: { state: string }) => d.state === 'attached')
+        .map((d: { deviceId: string }) => d.deviceId)
+        .sort(),
+    ).toEqual(['b', 'c']);
   });
 
   it('reject refuses the device over the limit with HTTP 429, and a replacement still goes through', async () => {
