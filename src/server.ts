@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './api/app.js';
 import { Auth, randomSecret } from './api/auth.js';
+import { WebhookSender } from './api/webhooks.js';
 import { createBroker } from './cluster/create.js';
 import type { Broker } from './core/broker.js';
 import { type ConfigInput, type HeraldConfig, resolveConfig } from './core/config.js';
@@ -54,6 +55,12 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
   const node = new HeraldNode(config, store, broker, log);
   const app = await buildApp(node, auth, log);
   await node.start();
+  if (config.WEBHOOK_URL) {
+    const webhooks = new WebhookSender({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, retryMs: config.WEBHOOK_RETRY_MS, queueLimit: config.WEBHOOK_QUEUE, log });
+    node.hub.presence.on('event', webhooks.push);
+    // Registered first, so it runs last at shutdown: the final offline events get their chance.
+    node.onClose(() => webhooks.close(2000));
+  }
   const transports = registerTransports({ node, auth, app });
   if (node.store instanceof MemoryStore) {
     const memory = node.store;

@@ -27,6 +27,8 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
   const app = Fastify({
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: node.config.MAX_BODY_BYTES,
+    // Ids are up to 128 characters: longer path params are answered 400 by the schema, not 414.
+    routerOptions: { maxParamLength: 512 },
     // Keep-alive publishers: long-lived sockets, closed promptly at shutdown.
     keepAliveTimeout: 72_000,
     forceCloseConnections: true,

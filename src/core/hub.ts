@@ -1,5 +1,5 @@
 import { type Cursor, maxPos } from './cursor.js';
-import type { CloseReason } from './disconnect.js';
+import type { CloseReason, DisconnectReason } from './disconnect.js';
 import { HeraldError } from './errors.js';
 import type { Outgoing } from './frames.js';
 import { connectionIdOf } from './ids.js';
@@ -18,6 +18,8 @@ export interface HubOptions extends SessionSettings {
   staleSweepMs: number;
   /** How often acknowledged cursors are written to the store (batched). @default 250 */
   ackFlushMs?: number;
+  /** Clock of the timer wheel (tests). @default Date.now */
+  now?: () => number;
 }
 
 interface ClientEntry {
@@ -77,7 +79,7 @@ export class Hub implements SessionOwner {
     this.settings = opts;
     this.#log = log;
     const tickMs = Math.min(1000, Math.max(2, Math.floor(Math.min(opts.heartbeatIntervalMs, opts.heartbeatTimeoutMs) / 8)));
-    this.wheel = new TimerWheel({ tickMs });
+    this.wheel = new TimerWheel({ tickMs, now: opts.now });
     this.presence = new Presence(this.wheel, opts.presenceGraceMs, (c) => (this.#clients.get(c)?.attached ?? 0) > 0);
     this.#sweepTimer = setInterval(() => this.sweep(Date.now()), opts.staleSweepMs);
     this.#sweepTimer.unref();
@@ -212,8 +214,10 @@ export class Hub implements SessionOwner {
   }
 
   /** @internal SessionOwner: the single exit path of every session. */
-  sessionClosed(s: Session, reason: CloseReason): void {
+  sessionClosed(s: Session, closeReason: CloseReason): void {
     const d = s.device;
+    // A peer that went away left on its own: reported with the contract's name for that.
+    const reason: DisconnectReason = closeReason === 'gone' ? 'normal' : closeReason;
     this.#count(reason);
     if (reason === 'zombie') this.stats.zombies++;
     const pendingAck = this.#pendingAcks.get(s);

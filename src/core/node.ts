@@ -213,6 +213,8 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     for (const s of [...this.hub.sessions()]) s.close('restart');
     this.#acceptPublishes = false;
     this.hub.flushAcks();
+    // Offline transitions still in their grace period happen now, while webhooks can send them.
+    this.hub.presence.flushPending(Date.now());
     const forceBy = t0 + Math.max(cfg.FORCE_CLOSE_TIMEOUT_MS, cfg.DRAIN_TIMEOUT_MS);
     for (const fn of this.#onClose.reverse()) {
       try {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CloseReason } from './disconnect.js';
+import type { DisconnectReason } from './disconnect.js';
 import type { TransportKind } from './session.js';
 import type { TimerWheel, WheelEntry } from './wheel.js';
 
@@ -8,7 +8,7 @@ export type PresenceEvent =
   | { type: 'client.online'; clientId: string; ts: number; epoch: number }
   | { type: 'client.offline'; clientId: string; ts: number; epoch: number }
   | { type: 'device.connected'; clientId: string; deviceId: string; transport: TransportKind; ts: number; epoch: number }
-  | { type: 'device.disconnected'; clientId: string; deviceId: string; reason: CloseReason; ts: number; epoch: number };
+  | { type: 'device.disconnected'; clientId: string; deviceId: string; reason: DisconnectReason; ts: number; epoch: number };
 
 export interface PresenceEvents {
   event: [PresenceEvent];
@@ -90,7 +90,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.#emit({ type: 'device.connected', clientId, deviceId, transport, ts: now, epoch: nextEpoch(now) });
   }
 
-  deviceDisconnected(clientId: string, deviceId: string, reason: CloseReason, now: number): void {
+  deviceDisconnected(clientId: string, deviceId: string, reason: DisconnectReason, now: number): void {
     this.#emit({ type: 'device.disconnected', clientId, deviceId, reason, ts: now, epoch: nextEpoch(now) });
     if (this.#isAttached(clientId) || this.#pending.has(clientId) || !this.#online.has(clientId)) return;
     if (this.#graceMs === 0) {

@@ -249,7 +249,7 @@ export class Session implements WheelEntry {
   #reschedule(): void {
     const s = this.#owner.settings;
     let due = this.#awaiting ? this.#pingSentAt + s.heartbeatTimeoutMs : this.#nextPingAt;
-    if (s.idleTimeoutMs > 0) due = Math.min(due, Math.max(this.lastActivityAt, this.lastInboundAt) + s.idleTimeoutMs);
+    if (s.idleTimeoutMs > 0) due = Math.min(due, this.lastActivityAt + s.idleTimeoutMs);
     if (this.#tokenExpiresAt !== null) due = Math.min(due, this.#tokenWarned ? this.#tokenExpiresAt + s.tokenGraceMs : this.#tokenExpiresAt);
     if (this.closeAt !== null) due = Math.min(due, this.closeAt);
     this.#owner.schedule(this, due);
@@ -272,7 +272,7 @@ export class Session implements WheelEntry {
         return;
       }
     }
-    if (s.idleTimeoutMs > 0 && now - Math.max(this.lastActivityAt, this.lastInboundAt) >= s.idleTimeoutMs) {
+    if (s.idleTimeoutMs > 0 && now - this.lastActivityAt >= s.idleTimeoutMs) {
       this.close('idle');
       return;
     }
@@ -311,6 +311,22 @@ export class Session implements WheelEntry {
       this.#missed = 0;
     }
     if (kind === 'ping') this.control({ type: 'pong', ts: now });
+  }
+
+  /**
+   * For a peer that has no way to answer (a plain EventSource): the transport reports that a ping
+   * was handed to the kernel, the only liveness such a peer can show. Answers the heartbeat
+   * without a round trip, and is not activity for the idle timeout.
+   */
+  pingWritten(now: number): void {
+    if (this.state === 'closed') return;
+    this.lastInboundAt = now;
+    this.device.lastHeartbeatAt = now;
+    this.#missed = 0;
+    if (this.#awaiting) {
+      this.#awaiting = false;
+      this.#owner.heartbeatAnswered(this, null);
+    }
   }
 
   /** The device acknowledged up to `cursor`; never beyond what it was sent. */

@@ -1,0 +1,378 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { type Cursor, isAfter, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
+import { uuidv7 } from '../core/ids.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
+import { APPEND_LUA, REPLAY_LUA, SAVE_CURSOR_LUA } from './redis-scripts.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Ignored when `redis` is given. */
+  url?: string;
+  /** An ioredis client to use instead of `url` (connected or not). The store closes it. */
+  redis?: Redis;
+  /** Prepended to every key; must not contain `{` or `}` (they would break the hash tags). @default 'herald:' */
+  prefix?: string;
+  /** Notifications kept per stream (a client's own, the broadcast stream). @default 1000 */
+  retentionMessages: number;
+  /** How long notifications are kept, in ms. @default 86_400_000 */
+  retentionMs: number;
+  /**
+   * A stream and its positions expire this long after their last append, so idle clients cost no
+   * memory. Longer than retention so that a device resuming after everything aged out is still
+   * told correctly whether it missed anything. @default 2 × retentionMs
+   */
+  streamTtlMs?: number;
+  /** Device cursors of a client expire this long after the client's last ack. @default 30 days */
+  cursorTtlMs?: number;
+  /** A Redis command not answered within this many ms fails (the publish gets 503). @default 5000 */
+  commandTimeoutMs?: number;
+  /** @default silent */
+  log?: Logger;
+}
+
+const DAY = 86_400_000;
+/** Broadcast keys: `!` cannot occur in a client id, so this tag never collides with a client's. */
+const BROADCAST_TAG = '!broadcast';
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+interface Scripts {
+  heraldAppend: Script;
+  heraldReplay: Script;
+  heraldSaveCursor: Script;
+}
+
+/** What is kept in the entry's `j` field (the rest is in fields of its own or in the key). */
+interface Body {
+  id: string;
+  title: string;
+  message: string;
+  service: string;
+  data: unknown;
+  ts: number;
+  priority?: PublishInput['priority'];
+}
+
+interface StreamView {
+  first: StreamPos | null;
+  last: StreamPos | null;
+  trimmed: StreamPos | null;
+  items: StoredNotification[];
+}
+
+/**
+ * The message store in Redis Streams, shared by every node of a cluster and surviving restarts.
+ *
+ * Keys (P = prefix), every key of one client under the hash tag `{client}` so Redis Cluster keeps
+ * them in one slot, the broadcast stream under its own tag `{!broadcast}`:
+ * - `P{c}:s` the stream: one entry per stored notification, its id is the notification's position
+ * - `P{c}:m` hash `first`, `last`, `trimmed` (positions; see redis-scripts.ts)
+ * - `P{c}:i:<key>` the position of the notification with that idempotency key (expires with retention)
+ * - `P{c}:cur` hash `d:<device>` → `<c>,<b>` acknowledged cursor, `acked` → newest acked `c`
+ *
+ * Appends, replays and cursor saves are Lua scripts (one round trip each, atomic per stream), and
+ * ioredis pipelines concurrent calls on one connection, so many appends share round trips.
+ * Errors reject the returned promise; the node turns them into 503.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly #redis: Redis;
+  readonly #scripts: Scripts;
+  readonly #prefix: string;
+  readonly #retentionMessages: number;
+  readonly #retentionMs: number;
+  readonly #streamTtlMs: number;
+  readonly #cursorTtlMs: number;
+  #closed = false;
+
+  constructor(opts: RedisStoreOptions) {
+    const prefix = opts.prefix ?? 'herald:';
+    if (/[{}]/.test(prefix)) throw new Error(`RedisStore prefix must not contain { or }: ${prefix}`);
+    this.#prefix = prefix;
+    this.#retentionMessages = opts.retentionMessages;
+    this.#retentionMs = opts.retentionMs;
+    this.#streamTtlMs = opts.streamTtlMs ?? 2 * opts.retentionMs;
+    this.#cursorTtlMs = opts.cursorTtlMs ?? 30 * DAY;
+    const log = opts.log ?? silentLogger;
+    const options: RedisOptions = {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      commandTimeout: opts.commandTimeoutMs ?? 5000,
+      // A command in flight when the connection drops fails instead of being sent again: an append
+      // may have run, and a second run would store it twice. The publisher retries (with its
+      // idempotency key) on the 503.
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+      connectionName: 'herald-store',
+    };
+    this.#redis = opts.redis ?? (opts.url ? new Redis(opts.url, options) : new Redis(options));
+    let lastError = '';
+    this.#redis.on('error', (err: Error) => {
+      // ioredis reports each failed reconnect; log a repeated error once.
+      if (err.message !== lastError) log.warn({ err }, 'redis store connection error');
+      lastError = err.message;
+    });
+    this.#redis.on('ready', () => {
+      if (lastError) log.info({}, 'redis store connection ready');
+      lastError = '';
+    });
+    this.#redis.defineCommand('heraldAppend', { numberOfKeys: 3, lua: APPEND_LUA });
+    this.#redis.defineCommand('heraldReplay', { numberOfKeys: 2, lua: REPLAY_LUA });
+    this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
+    this.#scripts = this.#redis as unknown as Scripts;
+  }
+
+  /**
+   * Connects and checks that Redis answers, so a node does not start against an unreachable store.
+   * @example
+   * const store = await RedisStore.connect({ url: 'redis://127.0.0.1:6379', retentionMessages: 1000, retentionMs: 86_400_000 });
+   */
+  static async connect(opts: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(opts);
+    try {
+      await store.ready();
+    } catch (err) {
+      store.#redis.disconnect();
+      throw new Error(`cannot reach the Redis store at ${redactUrl(opts.url)}: ${(err as Error).message}`, { cause: err });
+    }
+    return store;
+  }
+
+  /** Resolves once the connection is ready (connects a lazy client). */
+  async ready(): Promise<void> {
+    const status = this.#redis.status;
+    if (status === 'wait') await this.#redis.connect();
+    await this.#redis.ping();
+  }
+
+  /** The ioredis client (tests, diagnostics). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  #key(tag: string, suffix: string): string {
+    return `${this.#prefix}{${tag}}:${suffix}`;
+  }
+
+  async append(target: Target, input: PublishInput, now: number): Promise<AppendResult> {
+    const clientId = target.kind === 'broadcast' ? null : target.clientId;
+    const deviceId = target.kind === 'device' ? target.deviceId : null;
+    const tag = clientId ?? BROADCAST_TAG;
+    const ttl = input.ttlMs;
+    const stored = ttl !== 0;
+    const expiresAt = ttl === undefined ? null : now + ttl;
+    const body: Body = {
+      id: input.id ?? uuidv7(now),
+      title: input.title,
+      message: input.message,
+      service: input.service ?? 'default',
+      data: input.data ?? null,
+      ts: now,
+    };
+    if (input.priority !== undefined) body.priority = input.priority;
+    // Only the script call is awaited: appends resolve in the order Redis ran them, which is the
+    // order of their positions, so the node routes them in publish order.
+    const reply = (await this.#scripts.heraldAppend(
+      this.#key(tag, 's'),
+      this.#key(tag, 'm'),
+      this.#key(tag, `i:${input.id ?? ''}`),
+      now,
+      this.#retentionMessages,
+      this.#retentionMs,
+      this.#streamTtlMs,
+      input.id === undefined ? '0' : '1',
+      stored ? '1' : '0',
+      JSON.stringify(body),
+      deviceId ?? '',
+      expiresAt === null ? '' : String(expiresAt),
+    )) as [string, string, string | string[]];
+    if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[1], reply[2] as string[]), duplicate: true, stored: true };
+    const prev = reply[2] as string;
+    const notification: StoredNotification = {
+      id: body.id,
+      clientId,
+      deviceId,
+      title: body.title,
+      message: body.message,
+      service: body.service,
+      data: body.data,
+      ts: now,
+      expiresAt,
+      priority: input.priority,
+      pos: streamIdToPos(reply[1]),
+      prev: prev === '' ? null : streamIdToPos(prev),
+    };
+    return { notification, duplicate: false, stored };
+  }
+
+  async #replayStream(tag: string, clientId: string | null, after: StreamPos | null, deviceId: string, now: number): Promise<StreamView> {
+    const reply = (await this.#scripts.heraldReplay(
+      this.#key(tag, 's'),
+      this.#key(tag, 'm'),
+      now,
+      this.#retentionMessages,
+      this.#retentionMs,
+      after === null ? '' : posToStreamId(after),
+      deviceId,
+    )) as (string | string[])[];
+    const items: StoredNotification[] = [];
+    for (let i = 3; i < reply.length; i += 2) items.push(fromEntry(clientId, reply[i] as string, reply[i + 1] as string[]));
+    return { first: optPos(reply[0] as string), last: optPos(reply[1] as string), trimmed: optPos(reply[2] as string), items };
+  }
+
+  async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
+    // One script per stream (they live in different cluster slots), sent together.
+    const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.deviceId, now);
+    if (!q.broadcasts) {
+      // Pending for a new device: no broadcasts, and its cursor starts at the broadcast head.
+      const [mine, b] = await Promise.all([own, this.#last(BROADCAST_TAG)]);
+      return { items: mine.items, head: { c: mine.last ?? q.after.c, b }, lost: lostSince(mine, q.after.c) };
+    }
+    const [mine, all] = await Promise.all([own, this.#replayStream(BROADCAST_TAG, null, q.after.b, '', now)]);
+    return {
+      items: mergeByTime(mine.items, all.items),
+      head: { c: mine.last ?? q.after.c, b: all.last ?? q.after.b },
+      lost: lostSince(mine, q.after.c) || lostSince(all, q.after.b),
+    };
+  }
+
+  async #last(tag: string): Promise<StreamPos | null> {
+    return optPos(await this.#redis.hget(this.#key(tag, 'm'), 'last'));
+  }
+
+  async heads(clientId: string): Promise<Cursor> {
+    const [c, b] = await Promise.all([this.#last(clientId), this.#last(BROADCAST_TAG)]);
+    return { c, b };
+  }
+
+  async range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]> {
+    const start = after === null ? '-' : `(${posToStreamId(after)}`;
+    const entries = await this.#redis.xrange(this.#key(clientId ?? BROADCAST_TAG, 's'), start, posToStreamId(upTo));
+    const out: StoredNotification[] = [];
+    for (const [id, fields] of entries) {
+      const n = fromEntry(clientId, id, fields);
+      if (n.expiresAt === null || n.expiresAt > now) out.push(n);
+    }
+    return out;
+  }
+
+  async getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null> {
+    const v = await this.#redis.hget(this.#key(clientId, 'cur'), `d:${deviceId}`);
+    if (v === null) return null;
+    const i = v.indexOf(',');
+    return { c: optPos(v.slice(0, i)), b: optPos(v.slice(i + 1)) };
+  }
+
+  async getClientAcked(clientId: string): Promise<StreamPos | null> {
+    return optPos(await this.#redis.hget(this.#key(clientId, 'cur'), 'acked'));
+  }
+
+  async saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void> {
+    await this.#scripts.heraldSaveCursor(
+      this.#key(clientId, 'cur'),
+      `d:${deviceId}`,
+      cursor.c === null ? '' : posToStreamId(cursor.c),
+      cursor.b === null ? '' : posToStreamId(cursor.b),
+      this.#cursorTtlMs,
+    );
+  }
+
+  async forgetDevice(clientId: string, deviceId: string): Promise<void> {
+    await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`);
+  }
+
+  /** Waits for replies to what was sent, then closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#redis.status === 'end' || this.#redis.status === 'wait') {
+      this.#redis.disconnect();
+      return;
+    }
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+}
+
+function optPos(id: string | null | undefined): StreamPos | null {
+  return id ? streamIdToPos(id) : null;
+}
+
+/** A notification from a stream entry: its id is the position, the fields as APPEND_LUA wrote them. */
+function fromEntry(clientId: string | null, id: string, fields: string[]): StoredNotification {
+  let body: Body | undefined;
+  let device = '';
+  let expires = '';
+  let prev = '';
+  for (let i = 0; i < fields.length; i += 2) {
+    const v = fields[i + 1];
+    switch (fields[i]) {
+      case 'j':
+        body = JSON.parse(v) as Body;
+        break;
+      case 'd':
+        device = v;
+        break;
+      case 'x':
+        expires = v;
+        break;
+      case 'p':
+        prev = v;
+        break;
+    }
+  }
+  if (!body) throw new Error(`stream entry ${id} has no body`);
+  return {
+    id: body.id,
+    clientId,
+    deviceId: device === '' ? null : device,
+    title: body.title,
+    message: body.message,
+    service: body.service,
+    data: body.data,
+    ts: body.ts,
+    expiresAt: expires === '' ? null : Number(expires),
+    priority: body.priority,
+    pos: streamIdToPos(id),
+    prev: optPos(prev),
+  };
+}
+
+/**
+ * Whether a reader at `after` missed something the stream no longer holds (the memory store's
+ * rule): dropped by retention, from before this stream began (its keys expired, or another
+ * Redis), or a position this stream never reached.
+ */
+function lostSince(s: StreamView, after: StreamPos | null): boolean {
+  if (after === null) return s.trimmed !== null;
+  if (s.first === null || s.last === null) return true;
+  return isAfter(s.first, after) || isAfter(after, s.last) || (s.trimmed !== null && isAfter(s.trimmed, after));
+}
+
+/** Both streams in one list by time; within a stream, position order is kept. */
+function mergeByTime(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: StoredNotification[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(a[i].ts <= b[j].ts ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string | undefined): string {
+  if (!url) return 'the default address';
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'the configured URL';
+  }
+}

@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/**
+ * A private `redis-server` for tests: its own free port on 127.0.0.1, its own temporary `--dir`,
+ * no snapshots. Never the machine's Redis on 6379. Stop it with `await using` or {@link stop}.
+ */
+export interface TestRedis {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export interface TestRedisOptions {
+  /** Turn the append-only file on (for tests that restart Redis itself). @default false */
+  appendonly?: boolean;
+  /** How long to wait for the server to answer PING. @default 10000 */
+  startTimeoutMs?: number;
+}
+
+/** `REDIS_SERVER` if set, else `redis-server` found on PATH (or /usr/bin, /usr/local/bin). */
+function findRedisServer(): string {
+  const explicit = process.env.REDIS_SERVER;
+  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'].map((d) => join(d, 'redis-server'));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {}
+  }
+  throw new Error(
+    `redis-server not found (${explicit ? `REDIS_SERVER=${explicit} is not executable` : 'not on PATH'}). ` +
+      'The Redis tests start their own server: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_SERVER=/path/to/redis-server.',
+  );
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One PING over a raw socket: true when the server answered +PONG. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(500, () => done(false));
+    s.once('error', () => done(false));
+    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+  });
+}
+
+/** Starts a redis-server on a free port and waits until it answers PING. */
+export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis> {
+  const bin = findRedisServer();
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
+  // The port is free when we look and taken when Redis binds it; another process may win the
+  // race in between, so a server that exits early is retried on a new port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no', '--dir', dir];
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    child.stderr?.on('data', (d) => {
+      output = (output + d.toString()).slice(-4000);
+    });
+    const exited = once(child, 'exit').then(() => true);
+    let exitedEarly = false;
+    void exited.then(() => {
+      exitedEarly = true;
+    });
+    while (!exitedEarly && Date.now() < deadline && !(await ping(port))) await new Promise((r) => setTimeout(r, 20));
+    if (!exitedEarly && Date.now() < deadline) {
+      const stop = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { port, url: `redis://127.0.0.1:${port}`, process: child, stop, [Symbol.asyncDispose]: stop };
+    }
+    if (!exitedEarly) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    if (exitedEarly && attempt < 5 && Date.now() < deadline) continue;
+    throw new Error(`redis-server did not start on port ${port}: ${output.trim() || 'no output'}`);
+  }
+}
+
+let prefixCounter = 0;
+
+/** A key prefix no other test (in this or another worker) uses: `t<pid>-<n>-<random>:`. */
+export function uniquePrefix(): string {
+  return `t${process.pid}-${++prefixCounter}-${Math.random().toString(36).slice(2, 8)}:`;
+}
