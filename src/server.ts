@@ -51,7 +51,7 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
   // The app's pino logger is the node's logger too: one structured stream.
   const log = (loggerOpts === false ? pino({ level: 'silent' }) : pino(loggerOpts)) as unknown as Logger;
   const store = opts.store ?? (await createStore(config, log));
-  const broker = opts.broker ?? (await createBroker(config, log));
+  const broker = opts.broker ?? (await createBroker(config, log, store));
   const node = new HeraldNode(config, store, broker, log);
   const app = await buildApp(node, auth, log);
   await node.start();

@@ -10,7 +10,7 @@ export function registerDeviceRoutes(app: FastifyInstance): void {
     { schema: { tags: ['device'], summary: 'A device leaves: unregisters and closes its stream (4003)', params: myDeviceParams } },
     async (req, reply) => {
       const id = await auth.verifyDevice(bearer(req.headers.authorization) ?? req.query.token);
-      node.remove(id.clientId, req.params.device);
+      await node.removeAnywhere(id.clientId, req.params.device);
       return reply.code(204).send();
     },
   );

@@ -84,14 +84,14 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
   app.get<{ Params: { client: string } }>(
     '/api/v1/clients/:client',
     { ...auth, schema: { tags: ['clients'], summary: "The client's devices and presence", security, params: clientParams } },
-    async (req) => clientView(app, req.params.client),
+    async (req) => node.clientView(req.params.client),
   );
 
   app.delete<{ Params: { client: string; device: string } }>(
     '/api/v1/clients/:client/devices/:device',
     { ...auth, schema: { tags: ['clients'], summary: 'Remove a device: its stream is closed (4003), its registration gone', security, params: deviceParams } },
     async (req, reply) => {
-      if (!node.remove(req.params.client, req.params.device)) {
+      if (!(await node.removeAnywhere(req.params.client, req.params.device))) {
         return sendError(reply, new HeraldError('HERALD_ERR_NOT_FOUND', `no device ${req.params.device} for client ${req.params.client}`), req);
       }
       return reply.code(204).send();
@@ -108,27 +108,4 @@ function checkIdIn(prefix: string, field: string, value: unknown): string {
     const he = e as HeraldError;
     throw new HeraldError('HERALD_ERR_INVALID', `${prefix}${he.message}`, { field: `${prefix}${field}` });
   }
-}
-
-/** `GET /api/v1/clients/<c>` (PROTOCOL.md "JSON shapes"). */
-export function clientView(app: FastifyInstance, clientId: string) {
-  const { node } = app.herald;
-  const { devices, online } = node.hub.client(clientId);
-  return {
-    clientId,
-    online,
-    epoch: node.hub.presence.epochOf(clientId),
-    devices: devices.map((d) => ({
-      deviceId: d.deviceId,
-      connectionId: d.connectionId,
-      transport: d.transport,
-      state: d.state,
-      node: d.node,
-      connectedAt: d.connectedAt,
-      lastHeartbeatAt: d.lastHeartbeatAt,
-      lastNotificationAt: d.lastNotificationAt,
-      notificationCount: d.notificationCount,
-      rttMs: d.rttMs,
-    })),
-  };
 }

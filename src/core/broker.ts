@@ -1,5 +1,5 @@
 import type { Hub } from './hub.js';
-import type { StoredNotification } from './types.js';
+import type { ClientView, StoredNotification } from './types.js';
 
 /**
  * Moves stored notifications to the nodes that hold their targets. `local` (single node, the
@@ -11,5 +11,11 @@ export interface Broker {
   start(hub: Hub): Promise<void>;
   /** Delivers to every target device; resolves with how many devices it was handed to at once. */
   route(n: StoredNotification): Promise<number>;
+  /** Cluster-wide checks before a stream starts (client limit with policy `reject`). */
+  admit?(clientId: string, deviceId: string): Promise<void>;
+  /** Removes a device wherever it is attached or registered in the cluster; whether it existed. */
+  remove?(clientId: string, deviceId: string): Promise<boolean>;
+  /** The client's devices on every node (null: use this node's registry). */
+  clientView?(clientId: string): Promise<ClientView | null>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { HeraldError } from './errors.js';
 import type { Outgoing } from './frames.js';
 import { connectionIdOf } from './ids.js';
 import type { Logger } from './logger.js';
-import { Presence } from './presence.js';
+import { Presence, type PresenceTracker } from './presence.js';
 import { type DeviceRecord, Session, type SessionOwner, type SessionSettings, type TransportConnection, type TransportKind } from './session.js';
 import { TimerWheel } from './wheel.js';
 
@@ -50,6 +50,12 @@ export interface HubHooks {
   rtt?(ms: number): void;
   /** A device registration is gone for good (removed or expired). */
   deviceForgotten?(clientId: string, deviceId: string): void;
+  /** A session attached on this node (cluster: claim it, replacing or evicting elsewhere). */
+  attached?(s: Session): void;
+  /** A session ended on this node; `removed` when its registration is gone too. */
+  detached?(s: Session, reason: DisconnectReason, removed: boolean): void;
+  /** A session finished its replay: from here it is live at `head`. */
+  live?(s: Session, head: Cursor): void;
 }
 
 /**
@@ -61,7 +67,8 @@ export class Hub implements SessionOwner {
   readonly opts: HubOptions;
   readonly stats = new HubStats();
   readonly wheel: TimerWheel;
-  readonly presence: Presence;
+  /** Local presence by default; a cluster broker replaces it at start. */
+  presence: PresenceTracker;
   readonly hooks: HubHooks = {};
   readonly #clients = new Map<string, ClientEntry>();
   readonly #sessions = new Set<Session>();
@@ -87,6 +94,18 @@ export class Hub implements SessionOwner {
 
   get connectionCount(): number {
     return this.#sessions.size;
+  }
+
+  /** Whether the client has a live stream on this node. */
+  hasSessions(clientId: string): boolean {
+    return (this.#clients.get(clientId)?.attached ?? 0) > 0;
+  }
+
+  /** Clients with a live stream on this node. */
+  get localClientCount(): number {
+    let n = 0;
+    for (const c of this.#clients.values()) if (c.attached > 0) n++;
+    return n;
   }
 
   get clientCount(): number {
@@ -166,6 +185,7 @@ export class Hub implements SessionOwner {
     this.byTransport[conn.kind]++;
     this.stats.connects[conn.kind]++;
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);
+    this.hooks.attached?.(session);
     this.#log.debug({ clientId, deviceId, connectionId: device.connectionId, transport: conn.kind }, 'device attached');
     return session;
   }
@@ -226,6 +246,7 @@ export class Hub implements SessionOwner {
       this.hooks.saveCursors?.([pendingAck]);
     }
     if (!this.#sessions.delete(s)) return;
+    let removed = false;
     this.byTransport[s.conn.kind]--;
     const entry = this.#clients.get(d.clientId);
     if (d.session === s && entry) {
@@ -233,9 +254,13 @@ export class Hub implements SessionOwner {
       d.state = 'detached';
       d.detachedAt = Date.now();
       entry.attached--;
-      if (reason === 'removed') this.#forget(entry, d);
+      if (reason === 'removed') {
+        this.#forget(entry, d);
+        removed = true;
+      }
     }
     this.presence.deviceDisconnected(d.clientId, d.deviceId, reason, Date.now());
+    this.hooks.detached?.(s, reason, removed);
     this.#log.info({ clientId: d.clientId, deviceId: d.deviceId, connectionId: d.connectionId, transport: s.conn.kind, reason }, 'device detached');
   }
 
@@ -326,6 +351,10 @@ export class Hub implements SessionOwner {
   /** Flushes now (shutdown, tests). */
   flushNow(): void {
     this.#flush();
+  }
+
+  sessionLive(s: Session, head: Cursor): void {
+    this.hooks.live?.(s, head);
   }
 
   heartbeatSent(): void {

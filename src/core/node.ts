@@ -8,7 +8,7 @@ import { Hub } from './hub.js';
 import { checkId } from './ids.js';
 import type { Logger } from './logger.js';
 import type { Session, TransportConnection } from './session.js';
-import type { PublishInput, Store, Target } from './types.js';
+import type { ClientView, PublishInput, Store, Target } from './types.js';
 
 export interface PublishResult {
   id: string;
@@ -170,7 +170,38 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     }
   }
 
-  /** Unregisters a device (backend or the device itself): 4003 on its stream. */
+  /** The client's devices and presence: cluster-wide when the broker knows the cluster. */
+  async clientView(clientId: string): Promise<ClientView> {
+    const remote = await this.broker.clientView?.(clientId);
+    if (remote) return remote;
+    const { devices, online } = this.hub.client(clientId);
+    return {
+      clientId,
+      online,
+      epoch: this.hub.presence.epochOf(clientId),
+      devices: devices.map((d) => ({
+        deviceId: d.deviceId,
+        connectionId: d.connectionId,
+        transport: d.transport,
+        state: d.state,
+        node: d.node,
+        connectedAt: d.connectedAt,
+        lastHeartbeatAt: d.lastHeartbeatAt,
+        lastNotificationAt: d.lastNotificationAt,
+        notificationCount: d.notificationCount,
+        rttMs: d.rttMs,
+      })),
+    };
+  }
+
+  /** {@link remove}, across the cluster when there is one (the publisher API and `/me` use this). */
+  async removeAnywhere(clientId: string, deviceId: string): Promise<boolean> {
+    const here = this.remove(clientId, deviceId);
+    const elsewhere = (await this.broker.remove?.(clientId, deviceId)) ?? false;
+    return here || elsewhere;
+  }
+
+  /** Unregisters a device on this node (backend or the device itself): 4003 on its stream. */
   remove(clientId: string, deviceId: string): boolean {
     const found = this.hub.remove(clientId, deviceId);
     if (found) this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err }, 'device cursor not forgotten'));

@@ -15,6 +15,19 @@ export interface PresenceEvents {
 }
 
 /**
+ * What the hub tells presence and what the API reads from it. The local {@link Presence} serves a
+ * single node; a cluster broker installs its own (transitions decided in Redis, once per cluster).
+ */
+export interface PresenceTracker extends EventEmitter<PresenceEvents> {
+  deviceConnected(clientId: string, deviceId: string, transport: TransportKind, now: number): void;
+  deviceDisconnected(clientId: string, deviceId: string, reason: DisconnectReason, now: number): void;
+  isOnline(clientId: string): boolean;
+  epochOf(clientId: string): number;
+  readonly onlineCount: number;
+  flushPending(now: number): void;
+}
+
+/**
  * Epochs that only grow, without per-client state: microseconds of wall time, bumped past the last
  * one handed out. A receiver that applied epoch E drops anything older, so a late `offline` can
  * never overwrite a newer `online`.
@@ -41,7 +54,7 @@ class OfflineTimer implements WheelEntry {
  * Client presence on this node: online while any device is attached; offline only after
  * `graceMs` with none, so a reload or a replacement does not flap.
  */
-export class Presence extends EventEmitter<PresenceEvents> {
+export class Presence extends EventEmitter<PresenceEvents> implements PresenceTracker {
   readonly #online = new Set<string>();
   readonly #pending = new Map<string, OfflineTimer>();
   /** The newest epoch of each client that is online or in its grace period. */

@@ -37,6 +37,8 @@ export interface SessionOwner {
   heartbeatAnswered(s: Session, rttMs: number | null): void;
   heartbeatMissed(s: Session): void;
   ackReceived(s: Session, cursor: Cursor): void;
+  /** The replay is done; the session is live from `head`. */
+  sessionLive(s: Session, head: Cursor): void;
   delivered(s: Session, count: number): void;
 }
 
@@ -69,6 +71,9 @@ export interface DeviceRecord {
 }
 
 let spreadCounter = 0;
+let sessionCounter = 0;
+/** Per process: session ids are unique across the nodes of a cluster and across restarts. */
+const SID_PREFIX = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const GOLDEN = 0.6180339887498949;
 
 /**
@@ -78,6 +83,8 @@ const GOLDEN = 0.6180339887498949;
 export class Session implements WheelEntry {
   readonly device: DeviceRecord;
   readonly conn: TransportConnection;
+  /** Unique id of this stream: a cluster tells an old stream of a device from its replacement. */
+  readonly sid = `${SID_PREFIX}.${(++sessionCounter).toString(36)}`;
   readonly #owner: SessionOwner;
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   closeReason: CloseReason | null = null;
@@ -227,6 +234,7 @@ export class Session implements WheelEntry {
     }
     for (const out of held) this.#send(out);
     this.#scheduleFirst(now);
+    this.#owner.sessionLive(this, { c: this.lastC, b: this.lastB });
   }
 
   /** Positions to start from before the replay (the cursor the device came with). */

@@ -85,3 +85,22 @@ export interface Store {
   forgetDevice(clientId: string, deviceId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** `GET /api/v1/clients/<c>` (PROTOCOL.md "JSON shapes"). */
+export interface ClientView {
+  clientId: string;
+  online: boolean;
+  epoch: number;
+  devices: {
+    deviceId: string;
+    connectionId: string;
+    transport: string;
+    state: 'attached' | 'detached';
+    node: string;
+    connectedAt: number;
+    lastHeartbeatAt: number | null;
+    lastNotificationAt: number | null;
+    notificationCount: number;
+    rttMs: number | null;
+  }[];
+}

@@ -34,5 +34,6 @@ export async function deviceHandshake(node: HeraldNode, auth: Auth, url: URL, he
   const cursor = node.parseCursor(q.get('cursor') ?? extraCursor);
   if (node.state !== 'running') throw new HeraldError('HERALD_ERR_DRAINING', 'node is draining; connect to another node');
   node.hub.admit(identity.clientId, deviceId);
+  await node.broker.admit?.(identity.clientId, deviceId);
   return { clientId: identity.clientId, deviceId, cursor, tokenExpiresAt: identity.expiresAt, query: q };
 }

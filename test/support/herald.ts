@@ -105,13 +105,13 @@ export class TestDevice {
   }
 }
 
-export function wsUrl(h: Herald, params: Record<string, string>): string {
+export function wsUrl(h: Pick<Herald, 'url'>, params: Record<string, string>): string {
   return `${h.url.replace(/^http/, 'ws')}/ws?${new URLSearchParams(params)}`;
 }
 
 /** Connects a device and waits for its `welcome`. */
 export async function connectDevice(
-  h: Herald,
+  h: Pick<Herald, 'url'>,
   clientId: string,
   deviceId: string,
   extra: { cursor?: string; token?: string; headers?: Record<string, string> } = {},
@@ -142,7 +142,7 @@ export interface ApiResponse {
   body: any;
 }
 
-export async function api(h: Herald, method: string, path: string, body?: unknown, key: string | null = API_KEY): Promise<ApiResponse> {
+export async function api(h: Pick<Herald, 'url'>, method: string, path: string, body?: unknown, key: string | null = API_KEY): Promise<ApiResponse> {
   const headers: Record<string, string> = {};
   if (key !== null) headers.authorization = `Bearer ${key}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -155,7 +155,7 @@ export async function api(h: Herald, method: string, path: string, body?: unknow
   return { status: res.status, body: parsed };
 }
 
-export function publishTo(h: Herald, clientId: string, body: object, deviceId?: string): Promise<ApiResponse> {
+export function publishTo(h: Pick<Herald, 'url'>, clientId: string, body: object, deviceId?: string): Promise<ApiResponse> {
   const path = deviceId ? `/api/v1/clients/${clientId}/devices/${deviceId}/notifications` : `/api/v1/clients/${clientId}/notifications`;
   return api(h, 'POST', path, body);
 }

@@ -1,0 +1,148 @@
+/**
+ * Lua for the distributed registry and presence. Every script touches the keys of ONE client only
+ * (`P{client}:reg`, `P{client}:p`), so it runs atomically in one Redis Cluster slot.
+ *
+ * `reg` hash: device id → JSON `{n: node, s: session id, st: 'a'|'d', c: connectedAt, t: transport, dt?: detachedAt}`
+ * `p` hash:   `online` ('1' or absent), `epoch` (per-client counter of every event), `pend` (token of
+ *             an offline transition waiting for its grace period)
+ */
+
+/** Attach a stream: limits, replacement, presence. KEYS reg, p. ARGV device node sid transport now max policy */
+export const CLAIM_LUA = `
+local dev, node, sid, tr, now, max, policy = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local all = redis.call('HGETALL', KEYS[1])
+local attached, prev = 0, nil
+local oldestDev, oldest = nil, nil
+for i = 1, #all, 2 do
+  local v = cjson.decode(all[i + 1])
+  if all[i] == dev then
+    prev = v
+  elseif v.st == 'a' then
+    attached = attached + 1
+    if oldest == nil or v.c < oldest.c then oldestDev, oldest = all[i], v end
+  end
+end
+local evicted, evictedEpoch = '', 0
+if attached >= max then
+  if policy == 'reject' then return {'reject'} end
+  oldest.st = 'd'
+  oldest.dt = now
+  redis.call('HSET', KEYS[1], oldestDev, cjson.encode(oldest))
+  evicted = oldestDev .. '|' .. oldest.n .. '|' .. oldest.s
+  evictedEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+end
+local replaced, replacedEpoch = '', 0
+if prev and prev.st == 'a' and prev.s ~= sid then
+  replaced = prev.n .. '|' .. prev.s
+  replacedEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+end
+local c = now
+if prev and prev.s == sid then c = prev.c end
+redis.call('HSET', KEYS[1], dev, cjson.encode({n = node, s = sid, st = 'a', c = c, t = tr}))
+local onlineEpoch = 0
+if redis.call('HGET', KEYS[2], 'online') ~= '1' then
+  redis.call('HSET', KEYS[2], 'online', '1')
+  onlineEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+end
+redis.call('HDEL', KEYS[2], 'pend')
+local connEpoch = 0
+if not (prev and prev.s == sid and prev.st == 'a') then connEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1) end
+return {'ok', replaced, tostring(replacedEpoch), evicted, tostring(evictedEpoch), tostring(onlineEpoch), tostring(connEpoch)}
+`;
+
+/**
+ * A stream ended on its node. KEYS reg, p. ARGV device sid now forget(0|1) token.
+ * Returns {disconnectEpoch, pendingToken|''}; the registry changes only if the field still names
+ * this session (a newer stream elsewhere keeps it).
+ */
+export const RELEASE_LUA = `
+local dev, sid, now, forget, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local raw = redis.call('HGET', KEYS[1], dev)
+if raw then
+  local v = cjson.decode(raw)
+  if v.s == sid then
+    if forget == '1' then
+      redis.call('HDEL', KEYS[1], dev)
+    elseif v.st == 'a' then
+      v.st = 'd'
+      v.dt = now
+      redis.call('HSET', KEYS[1], dev, cjson.encode(v))
+    end
+  end
+end
+local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+local all = redis.call('HVALS', KEYS[1])
+for _, raw2 in ipairs(all) do
+  if cjson.decode(raw2).st == 'a' then return {tostring(epoch), ''} end
+end
+if redis.call('HGET', KEYS[2], 'online') == '1' then
+  redis.call('HSET', KEYS[2], 'pend', token)
+  return {tostring(epoch), token}
+end
+return {tostring(epoch), ''}
+`;
+
+/** The grace period ended. KEYS reg, p. ARGV token. Returns the offline epoch, or 0 if it did not happen. */
+export const OFFLINE_LUA = `
+if redis.call('HGET', KEYS[2], 'pend') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[2], 'pend')
+for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
+  if cjson.decode(raw).st == 'a' then return 0 end
+end
+redis.call('HDEL', KEYS[2], 'online')
+return redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+`;
+
+/**
+ * A dead node's stream: detach it if the registry still names that node, and take the client
+ * offline at once if it was the last. KEYS reg, p. ARGV device deadNode now.
+ * Returns {disconnectEpoch|0, offlineEpoch|0}.
+ */
+export const DEAD_LUA = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {0, 0} end
+local v = cjson.decode(raw)
+if v.n ~= ARGV[2] or v.st ~= 'a' then return {0, 0} end
+v.st = 'd'
+v.dt = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(v))
+local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+for _, raw2 in ipairs(redis.call('HVALS', KEYS[1])) do
+  if cjson.decode(raw2).st == 'a' then return {epoch, 0} end
+end
+if redis.call('HGET', KEYS[2], 'online') ~= '1' then return {epoch, 0} end
+redis.call('HDEL', KEYS[2], 'online', 'pend')
+return {epoch, redis.call('HINCRBY', KEYS[2], 'epoch', 1)}
+`;
+
+/**
+ * Publish a stored notification to the nodes holding its target devices (not to every node), and
+ * count the attached target devices cluster-wide. KEYS reg. ARGV channelPrefix selfNode payload device.
+ */
+export const ROUTE_LUA = `
+local nodes, count = {}, 0
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if ARGV[4] == '' or all[i] == ARGV[4] then
+    local v = cjson.decode(all[i + 1])
+    if v.st == 'a' then
+      count = count + 1
+      if v.n ~= ARGV[2] then nodes[v.n] = true end
+    end
+  end
+end
+for n in pairs(nodes) do redis.call('PUBLISH', ARGV[1] .. n, ARGV[3]) end
+return count
+`;
+
+/** Drop a detached registration after its TTL if nothing re-attached it. KEYS reg. ARGV device olderThan. */
+export const EXPIRE_DETACHED_LUA = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local v = cjson.decode(raw)
+if v.st == 'd' and (v.dt or 0) <= tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+`;
