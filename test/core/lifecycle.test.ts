@@ -142,7 +142,10 @@ describe('stale sweep and leaks', () => {
         }),
       );
       // Half leave politely, half vanish (socket destroyed): both paths must clean up.
-      devices.forEach((d, i) => (i % 2 ? d.ws.close() : d.ws.terminate()));
+      for (const [i, d] of devices.entries()) {
+        if (i % 2) d.ws.close();
+        else d.ws.terminate();
+      }
       await Promise.all(devices.map((d) => d.closed));
     }
     expect(h.node.hub.stats.connects.ws).toBe(2000);
