@@ -16,7 +16,7 @@ const CLUSTER_ENV = {
 };
 
 let redis: TestRedis;
-let nodes: HeraldProcess[] = [];
+const nodes: HeraldProcess[] = [];
 let prefixCounter = 0;
 
 /** Three nodes on one Redis, each test with its own key prefix? Keys are per client: tests use their own client ids instead. */
