@@ -353,6 +353,10 @@ export class Hub implements SessionOwner {
     this.#flush();
   }
 
+  dropped(count: number): void {
+    this.stats.dropped += count;
+  }
+
   sessionLive(s: Session, head: Cursor): void {
     this.hooks.live?.(s, head);
   }

@@ -37,6 +37,8 @@ export interface SessionOwner {
   heartbeatAnswered(s: Session, rttMs: number | null): void;
   heartbeatMissed(s: Session): void;
   ackReceived(s: Session, cursor: Cursor): void;
+  /** Frames that will never be written (the session closed with them queued). */
+  dropped(count: number): void;
   /** The replay is done; the session is live from `head`. */
   sessionLive(s: Session, head: Cursor): void;
   delivered(s: Session, count: number): void;
@@ -359,6 +361,8 @@ export class Session implements WheelEntry {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason = reason;
+    const dropped = (this.#held?.length ?? 0) + (reason === 'gone' || reason === 'slow-consumer' || !this.conn.writable() ? this.#queue.length : 0);
+    if (dropped > 0) this.#owner.dropped(dropped);
     this.#held = null;
     this.#owner.unschedule(this);
     if (reason !== 'gone' && this.#queue.length > 0 && reason !== 'slow-consumer' && this.conn.writable()) {
