@@ -72,6 +72,11 @@ export interface DeviceRecord {
   session: Session | null;
 }
 
+/** Stream order: by time, then client stream before broadcast, then sequence. */
+function byPosition(x: Outgoing, y: Outgoing): number {
+  return x.n.pos.ms - y.n.pos.ms || Number(x.isBroadcast) - Number(y.isBroadcast) || x.n.pos.seq - y.n.pos.seq;
+}
+
 let spreadCounter = 0;
 let sessionCounter = 0;
 /** Per process: session ids are unique across the nodes of a cluster and across restarts. */
@@ -220,12 +225,16 @@ export class Session implements WheelEntry {
     const held = this.#held ?? [];
     this.#held = null;
     this.state = 'live';
-    // Start the cursor at the head so a resume from the welcome's cursor skips nothing it had.
+    // The welcome carries where the device starts; each notification then carries its own cursor.
+    this.control({ ...welcome, cursor: this.cursor });
+    // Replayed and held-live notifications together, in stream order: duplicates (both replayed
+    // and live) are dropped by position, and live-only ones (ttlMs 0, never in a replay) keep
+    // their place.
+    const all = held.length === 0 ? items : [...items, ...held].sort(byPosition);
+    for (const out of all) this.#send(out);
+    // From here the device is at the head of both streams, even where nothing was for it.
     const c = maxPos(this.lastC, head.c);
     const b = maxPos(this.lastB, head.b);
-    const cursorAtWelcome = `${cursorClientPart(c)}~${cursorBroadcastPart(b)}`;
-    this.control({ ...welcome, cursor: cursorAtWelcome });
-    for (const out of items) this.#send(out);
     if (c !== this.lastC && c !== null) {
       this.lastC = c;
       this.#cPart = cursorClientPart(c);
@@ -234,7 +243,6 @@ export class Session implements WheelEntry {
       this.lastB = b;
       this.#bPart = cursorBroadcastPart(b);
     }
-    for (const out of held) this.#send(out);
     this.#scheduleFirst(now);
     this.#owner.sessionLive(this, { c: this.lastC, b: this.lastB });
   }

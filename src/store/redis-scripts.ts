@@ -24,25 +24,30 @@ local function before(a, b)
   local bm, bs = pos(b)
   return am < bm or (am == bm and as < bs)
 end
--- Drops what retention no longer keeps (beyond maxlen entries, or older than now - retms) and
--- remembers the newest dropped position, so a reader before it knows it lost something.
-local function trim(stream, meta, now, maxlen, retms)
-  local cut = false
-  local len = redis.call('XLEN', stream)
-  if len > maxlen then
-    local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', len - maxlen)
-    cut = gone[#gone][1]
+-- Retention: drops entries through \`cut\` and remembers the newest dropped position, so a reader
+-- before it knows it lost something.
+local function drop(stream, meta, cut)
+  local ms, seq = pos(cut)
+  redis.call('XTRIM', stream, 'MINID', idstr(ms, seq + 1))
+  local t = redis.call('HGET', meta, 'trimmed')
+  if not t or before(t, cut) then redis.call('HSET', meta, 'trimmed', cut) end
+end
+-- Drops entries older than now - retms. Looks at the first entry (cheap) and searches backwards
+-- only when it is too old: a reverse range that ends before the first entry scans a whole node.
+local function trimAge(stream, meta, now, retms)
+  if now - retms <= 0 then return end
+  local oldest = idstr(now - retms, 0)
+  local first = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if #first > 0 and before(first[1][1], oldest) then
+    drop(stream, meta, redis.call('XREVRANGE', stream, '(' .. oldest, '-', 'COUNT', 1)[1][1])
   end
-  local oldest = now - retms
-  if oldest > 0 then
-    local old = redis.call('XREVRANGE', stream, '(' .. idstr(oldest, 0), '-', 'COUNT', 1)
-    if #old > 0 and (not cut or before(cut, old[1][1])) then cut = old[1][1] end
-  end
-  if cut then
-    local ms, seq = pos(cut)
-    redis.call('XTRIM', stream, 'MINID', idstr(ms, seq + 1))
-    local t = redis.call('HGET', meta, 'trimmed')
-    if not t or before(t, cut) then redis.call('HSET', meta, 'trimmed', cut) end
+end
+-- Drops the oldest entries beyond maxlen (exactly: a replay never returns more than retention).
+local function trimCount(stream, meta, maxlen)
+  local excess = redis.call('XLEN', stream) - maxlen
+  if excess > 0 then
+    local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
+    drop(stream, meta, gone[#gone][1])
   end
 end
 `;
@@ -60,7 +65,8 @@ end
  */
 export const APPEND_LUA = `${HELPERS}
 local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-trim(KEYS[1], KEYS[2], now, maxlen, retms)
+-- Age first, so an idempotency key finds only what retention still holds.
+trimAge(KEYS[1], KEYS[2], now, retms)
 if ARGV[5] == '1' then
   local known = redis.call('GET', KEYS[3])
   if known then
@@ -77,13 +83,15 @@ end
 local id = idstr(ms, seq)
 redis.call('HSET', KEYS[2], 'last', id)
 redis.call('HSETNX', KEYS[2], 'first', id)
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[1], id, 'j', ARGV[7], 'd', ARGV[8], 'x', ARGV[9], 'p', last or '')
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
   if ARGV[5] == '1' then redis.call('SET', KEYS[3], id, 'PX', ARGV[3]) end
-  trim(KEYS[1], KEYS[2], now, maxlen, retms)
+  trimCount(KEYS[1], KEYS[2], maxlen)
 end
+-- Stream and meta expire together: entries never vanish without \`trimmed\` knowing, unless the
+-- positions go with them (and a cursor then reads as from before this stream: lost).
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return {'new', id, last or ''}
 `;
 
@@ -95,7 +103,8 @@ return {'new', id, last or ''}
  */
 export const REPLAY_LUA = `${HELPERS}
 local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-trim(KEYS[1], KEYS[2], now, maxlen, retms)
+trimCount(KEYS[1], KEYS[2], maxlen)
+trimAge(KEYS[1], KEYS[2], now, retms)
 local meta = redis.call('HMGET', KEYS[2], 'first', 'last', 'trimmed')
 local out = {meta[1] or '', meta[2] or '', meta[3] or ''}
 local start = '-'

@@ -26,6 +26,14 @@ export interface RedisStoreOptions {
   cursorTtlMs?: number;
   /** A Redis command not answered within this many ms fails (the publish gets 503). @default 5000 */
   commandTimeoutMs?: number;
+  /**
+   * ioredis auto-pipelining (one write per event-loop turn). Off by default: ioredis already
+   * pipelines at the protocol level — every command is written at once, without waiting for the
+   * previous reply — and measured faster without it here (≈50 000 vs ≈30 000 appends/s with 1 000
+   * in flight on one connection; ≈7 000/s with one in flight, i.e. one round trip each).
+   * @default false
+   */
+  autoPipelining?: boolean;
   /** @default silent */
   log?: Logger;
 }
@@ -69,8 +77,8 @@ interface StreamView {
  * - `P{c}:i:<key>` the position of the notification with that idempotency key (expires with retention)
  * - `P{c}:cur` hash `d:<device>` → `<c>,<b>` acknowledged cursor, `acked` → newest acked `c`
  *
- * Appends, replays and cursor saves are Lua scripts (one round trip each, atomic per stream), and
- * ioredis pipelines concurrent calls on one connection, so many appends share round trips.
+ * Appends, replays and cursor saves are Lua scripts (one command each, atomic per stream) on one
+ * connection that pipelines: concurrent appends are written back to back and share round trips.
  * Errors reject the returned promise; the node turns them into 503.
  */
 export class RedisStore implements Store {
@@ -95,7 +103,7 @@ export class RedisStore implements Store {
     const log = opts.log ?? silentLogger;
     const options: RedisOptions = {
       lazyConnect: true,
-      enableAutoPipelining: true,
+      enableAutoPipelining: opts.autoPipelining ?? false,
       commandTimeout: opts.commandTimeoutMs ?? 5000,
       // A command in flight when the connection drops fails instead of being sent again: an append
       // may have run, and a second run would store it twice. The publisher retries (with its
@@ -285,7 +293,8 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#redis.status === 'end' || this.#redis.status === 'wait') {
+    // Only a ready connection can answer QUIT; otherwise there is nothing to wait for.
+    if (this.#redis.status !== 'ready') {
       this.#redis.disconnect();
       return;
     }

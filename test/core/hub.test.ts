@@ -152,6 +152,27 @@ describe('heartbeats (fake clock, fake peer)', () => {
   });
 });
 
+describe('hand-over from replay to live', () => {
+  it('merges held live notifications with the replay in order, once each, keeping live-only ones', () => {
+    using f = fakeHub();
+    const conn = new FakeConn();
+    const s = f.hub.attach('alice', 'phone', conn, null, f.clock.t) as Session;
+    // While the replay is read: pos 2 (live only, never in a replay) and pos 3 (also replayed) arrive.
+    s.notify(new Outgoing(notification(2)));
+    s.notify(new Outgoing(notification(3)));
+    s.notify(new Outgoing(notification(4)));
+    s.goLive(
+      { type: 'welcome', connectionId: s.connectionId, heartbeat: { intervalMs: 1000, timeoutMs: 300 }, resumed: true, pending: 2 },
+      [new Outgoing(notification(1)), new Outgoing(notification(3))],
+      { c: { ms: 1, seq: 3 }, b: null },
+      f.clock.t,
+    );
+    f.hub.flushNow();
+    expect(conn.frames[0].type).toBe('welcome');
+    expect(conn.frames.filter((x) => x.type === 'notification').map((x) => x.id)).toEqual(['n1', 'n2', 'n3', 'n4']);
+  });
+});
+
 describe('send queue', () => {
   it('overflow closes that session 4009 and does not touch the others', () => {
     using f = fakeHub({ sendQueueMessages: 10 });

@@ -21,6 +21,14 @@ export interface TestRedis {
 export interface TestRedisOptions {
   /** Turn the append-only file on (for tests that restart Redis itself). @default false */
   appendonly?: boolean;
+  /**
+   * Cluster mode: one node owning all 16384 slots. Scripts and multi-key commands whose keys are
+   * in different slots then fail with CROSSSLOT, as they would in a real Redis Cluster.
+   * @default false
+   */
+  cluster?: boolean;
+  /** A fixed port (to bring a stopped server back on the same address); else a free one. */
+  port?: number;
   /** How long to wait for the server to answer PING. @default 10000 */
   startTimeoutMs?: number;
 }
@@ -52,19 +60,23 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One PING over a raw socket: true when the server answered +PONG. */
-function ping(port: number): Promise<boolean> {
+/** One command over a raw socket (RESP); resolves with the raw reply text, or null on failure. */
+function command(port: number, ...args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
     const s = new Socket();
-    const done = (ok: boolean) => {
+    const done = (reply: string | null) => {
       s.destroy();
-      resolve(ok);
+      resolve(reply);
     };
-    s.setTimeout(500, () => done(false));
-    s.once('error', () => done(false));
-    s.once('data', (d) => done(d.toString().startsWith('+PONG')));
-    s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+    s.setTimeout(500, () => done(null));
+    s.once('error', () => done(null));
+    s.once('data', (d) => done(d.toString()));
+    s.connect(port, '127.0.0.1', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`));
   });
+}
+
+async function ping(port: number): Promise<boolean> {
+  return (await command(port, 'PING'))?.startsWith('+PONG') ?? false;
 }
 
 /** Starts a redis-server on a free port and waits until it answers PING. */
@@ -74,9 +86,10 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
   // The port is free when we look and taken when Redis binds it; another process may win the
   // race in between, so a server that exits early is retried on a new port.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no', '--dir', dir];
+    if (opts.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (d) => {
@@ -91,11 +104,21 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
       exitedEarly = true;
     });
     while (!exitedEarly && Date.now() < deadline && !(await ping(port))) await new Promise((r) => setTimeout(r, 20));
+    if (opts.cluster && !exitedEarly) {
+      await command(port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      while (Date.now() < deadline && !(await command(port, 'CLUSTER', 'INFO'))?.includes('cluster_state:ok')) await new Promise((r) => setTimeout(r, 20));
+    }
     if (!exitedEarly && Date.now() < deadline) {
+      // A test process that dies without stopping its servers takes them with it.
+      const orphanGuard = () => child.kill('SIGKILL');
+      process.once('exit', orphanGuard);
       const stop = async () => {
+        process.off('exit', orphanGuard);
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');
+          const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
           await exited;
+          clearTimeout(hard);
         }
         rmSync(dir, { recursive: true, force: true });
       };
@@ -104,7 +127,7 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
     if (!exitedEarly) child.kill('SIGKILL');
     await exited;
     rmSync(dir, { recursive: true, force: true });
-    if (exitedEarly && attempt < 5 && Date.now() < deadline) continue;
+    if (exitedEarly && opts.port === undefined && attempt < 5 && Date.now() < deadline) continue;
     throw new Error(`redis-server did not start on port ${port}: ${output.trim() || 'no output'}`);
   }
 }
