@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker } from '../core/broker.js';
-import { type Cursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
+import { type Cursor, decodeCursor, encodeCursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
 import type { DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import { Outgoing } from '../core/frames.js';
@@ -42,7 +42,8 @@ interface Scripts {
 /** A message between nodes on Redis pub/sub. */
 type Wire =
   | { k: 'n'; o: string; n: StoredNotification }
-  | { k: 'kick'; c: string; d: string; s: string; r: 'replaced' | 'client-limit' | 'removed'; e: number };
+  | { k: 'kick'; c: string; d: string; s: string; r: 'replaced' | 'client-limit' | 'removed'; e: number }
+  | { k: 'answer'; c: string; d: string; s: string; cur: string | null };
 
 const BROADCAST = '\u0000b';
 
@@ -258,6 +259,24 @@ export class RedisBroker implements Broker {
     s.close(reason);
   }
 
+  async forwardAnswer(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean> {
+    const raw = await this.#cmd.hget(this.#reg(clientId), deviceId);
+    if (raw === null) return false;
+    const v = JSON.parse(raw) as { n: string; s: string; st: string; t: string };
+    if (v.st !== 'a' || v.t !== transport || v.n === this.#o.nodeId) return false;
+    const wire: Wire = { k: 'answer', c: clientId, d: deviceId, s: v.s, cur: cursor ? encodeCursor(cursor) : null };
+    await this.#cmd.publish(this.#inbox(v.n), JSON.stringify(wire));
+    return true;
+  }
+
+  #onAnswer(clientId: string, deviceId: string, sid: string, cursor: string | null): void {
+    const s = this.#hub?.device(clientId, deviceId)?.session;
+    if (!s || s.sid !== sid) return;
+    s.inbound('pong', Date.now());
+    const c = cursor === null ? undefined : decodeCursor(cursor);
+    if (c) s.ack(c);
+  }
+
   /** Removes a device wherever it is: its holder closes it 4003; a detached registration is dropped. */
   async remove(clientId: string, deviceId: string): Promise<boolean> {
     const raw = await this.#cmd.hget(this.#reg(clientId), deviceId);
@@ -357,6 +376,7 @@ export class RedisBroker implements Broker {
       return;
     }
     if (wire.k === 'kick') this.#onKick(wire.c, wire.d, wire.s, wire.r, wire.e);
+    else if (wire.k === 'answer') this.#onAnswer(wire.c, wire.d, wire.s, wire.cur);
     else if (wire.o !== this.#o.nodeId) this.#deliver(wire.n);
   }
 
@@ -509,6 +529,21 @@ export class RedisBroker implements Broker {
   /** Live node ids (announced within NODE_DEAD_AFTER_MS). */
   async nodes(): Promise<string[]> {
     return this.#cmd.zrangebyscore(this.#nodesKey, Date.now() - this.#o.nodeDeadAfterMs, '+inf');
+  }
+
+  /** Live nodes with their attached device streams and last heartbeat (the operator dashboard). */
+  async nodeConnections(): Promise<{ id: string; connections: number; lastSeenAt: number }[]> {
+    const flat = await this.#cmd.zrangebyscore(this.#nodesKey, Date.now() - this.#o.nodeDeadAfterMs, '+inf', 'WITHSCORES');
+    const ids: string[] = [];
+    const seen: number[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      ids.push(flat[i]);
+      seen.push(Number(flat[i + 1]));
+    }
+    const batch = this.#cmd.pipeline();
+    for (const id of ids) batch.scard(this.#nodeConns(id));
+    const counts = ids.length ? ((await batch.exec()) ?? []) : [];
+    return ids.map((id, i) => ({ id, connections: Number(counts[i]?.[1] ?? 0), lastSeenAt: seen[i] }));
   }
 
   async clientView(clientId: string): Promise<ClientView | null> {

@@ -1,4 +1,6 @@
+import type { Cursor } from './cursor.js';
 import type { Hub } from './hub.js';
+import type { TransportKind } from './session.js';
 import type { ClientView, StoredNotification } from './types.js';
 
 /**
@@ -13,6 +15,8 @@ export interface Broker {
   route(n: StoredNotification): Promise<number>;
   /** Cluster-wide checks before a stream starts (client limit with policy `reject`). */
   admit?(clientId: string, deviceId: string): Promise<void>;
+  /** Hands a heartbeat answer / ack to the node holding the device's stream; whether there is one. */
+  forwardAnswer?(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean>;
   /** Removes a device wherever it is attached or registered in the cluster; whether it existed. */
   remove?(clientId: string, deviceId: string): Promise<boolean>;
   /** The client's devices on every node (null: use this node's registry). */

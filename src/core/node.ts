@@ -7,8 +7,8 @@ import { Outgoing } from './frames.js';
 import { Hub } from './hub.js';
 import { checkId } from './ids.js';
 import type { Logger } from './logger.js';
-import type { Session, TransportConnection } from './session.js';
-import type { ClientView, PublishInput, Store, Target } from './types.js';
+import type { Session, TransportConnection, TransportKind } from './session.js';
+import type { ClientView, PublishInput, Store, StoredNotification, Target } from './types.js';
 
 export interface PublishResult {
   id: string;
@@ -31,6 +31,10 @@ export type NodeState = 'running' | 'draining' | 'closed';
 
 interface NodeEvents {
   state: [NodeState];
+  /** A new notification was stored and routed (not an idempotent repeat); `delivered` as answered. */
+  published: [n: StoredNotification, delivered: number];
+  /** {@link HeraldNode.remove} was called (backend or device), whether or not the hub held it. */
+  deviceRemoved: [clientId: string, deviceId: string];
 }
 
 /**
@@ -121,6 +125,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     if (appended.duplicate) return { id: n.id, cursor, delivered: 0, stored: appended.stored };
     this.hub.stats.published++;
     const delivered = await this.broker.route(n);
+    this.emit('published', n, delivered);
     return { id: n.id, cursor, delivered, stored: appended.stored };
   }
 
@@ -170,6 +175,23 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     }
   }
 
+  /**
+   * A heartbeat answer (and an ack with a cursor) that came outside the stream: SSE's
+   * `POST /sse/ack`, gRPC's `Ack`. Goes to the device's stream on this node, or, in a cluster,
+   * to the node holding it (a load balancer need not send both to the same node).
+   * Resolves false when the device has no live stream of that transport anywhere.
+   */
+  async deviceAnswer(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean> {
+    const s = this.hub.device(clientId, deviceId)?.session;
+    if (s) {
+      if (s.conn.kind !== transport) return false;
+      s.inbound('pong', Date.now());
+      if (cursor) s.ack(cursor);
+      return true;
+    }
+    return (await this.broker.forwardAnswer?.(clientId, deviceId, transport, cursor)) ?? false;
+  }
+
   /** The client's devices and presence: cluster-wide when the broker knows the cluster. */
   async clientView(clientId: string): Promise<ClientView> {
     const remote = await this.broker.clientView?.(clientId);
@@ -205,6 +227,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   remove(clientId: string, deviceId: string): boolean {
     const found = this.hub.remove(clientId, deviceId);
     if (found) this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err }, 'device cursor not forgotten'));
+    this.emit('deviceRemoved', clientId, deviceId);
     return found;
   }
 

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, connectDevice, type Frame, publishTo, TestDevice, token, until, wsUrl } from '../support/herald.js';
 import { type HeraldProcess, spawnHerald } from '../support/process.js';
+import { SseDevice } from '../support/sse.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 /** Short cluster timings: a dead node is found within NODE_DEAD_AFTER_MS + NODE_HEARTBEAT_MS. */
@@ -118,6 +119,45 @@ describe('a cluster of three nodes on Redis', () => {
     expect(await one.closed).toEqual({ code: 4008, reason: 'client-limit' });
     expect(two.ws.readyState).toBe(WebSocket.OPEN);
     expect(three.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('answers that reach another node', () => {
+  it("an SSE device's POST /sse/ack on another node keeps its stream alive and advances its cursor", async () => {
+    const [a, b] = await startCluster({ HERALD_HEARTBEAT_INTERVAL_MS: '150', HERALD_HEARTBEAT_TIMEOUT_MS: '150', HERALD_HEARTBEAT_MAX_MISSED: '2' }, 2);
+    const alice = uniq('alice');
+    const t = await token(alice);
+    await using d = new SseDevice(a as never, 'phone', t, {});
+    d.autoPong = false;
+    await d.waitFor((f) => f.type === 'welcome');
+    const answer = async (cursor?: string) => {
+      const res = await fetch(`${b.url}/sse/ack`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: JSON.stringify(cursor ? { device: 'phone', cursor } : { device: 'phone' }),
+      });
+      return res.status;
+    };
+    let answered = 0;
+    const timer = setInterval(() => {
+      const pings = d.frames.filter((f) => f.type === 'ping').length;
+      while (answered < pings) {
+        answered++;
+        void answer();
+      }
+    }, 20);
+    try {
+      await until(() => d.frames.filter((f) => f.type === 'ping').length >= 8, 5000, '8 pings');
+      expect(d.isClosed).toBe(false);
+      const r = await publishTo(b, alice, { title: 't', message: 'm' });
+      const n = await d.waitFor((f) => f.id === r.body.id);
+      expect(await answer(n.cursor as string)).toBe(204);
+    } finally {
+      clearInterval(timer);
+    }
+    // Without answers the same device is a zombie within the bound: the answers were what kept it.
+    expect((await d.closed).code).toBe(4004);
+    expect(await answer()).toBe(404);
   });
 });
 

@@ -1,0 +1,199 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type Auth, bearer } from '../api/auth.js';
+import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { HeraldError, invalid } from '../core/errors.js';
+import type { ControlFrame, Encoder, Outgoing } from '../core/frames.js';
+import { checkId } from '../core/ids.js';
+import type { HeraldNode } from '../core/node.js';
+import type { Session, TransportConnection } from '../core/session.js';
+import { type DeviceHandshake, deviceHandshake } from './handshake.js';
+import { retryLine, sseEncoder } from './sse-frames.js';
+
+export interface SseTransportOptions {
+  /** Reconnect delay sent as `retry:`; each stream gets 50–100 % of it, so reconnects spread. */
+  retryMs: number;
+  /** How long an ended stream may take to flush its last bytes before its socket is destroyed. */
+  closeLingerMs: number;
+}
+
+/**
+ * One SSE stream as the core sees it. It is its own encoder so that it sees each ping go by: a
+ * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
+ * for the answer (PROTOCOL.md "SSE liveness").
+ */
+class SseConnection implements TransportConnection, Encoder {
+  readonly kind = 'sse' as const;
+  readonly name = 'sse';
+  readonly encoder: Encoder = this;
+  readonly res: ServerResponse;
+  readonly #transport: SseTransport;
+  /** No `?ack=1`: liveness is judged by the socket. */
+  readonly #judgedBySocket: boolean;
+  session: Session | null = null;
+  #pingQueued = false;
+  #ended = false;
+
+  constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
+    this.#transport = transport;
+    this.res = res;
+    this.#judgedBySocket = judgedBySocket;
+  }
+
+  control(frame: ControlFrame): Buffer {
+    if (frame.type === 'ping' && this.#judgedBySocket) this.#pingQueued = true;
+    return sseEncoder.control(frame);
+  }
+
+  notification(out: Outgoing, clientId: string, cursor: string): Buffer {
+    return sseEncoder.notification(out, clientId, cursor);
+  }
+
+  /** One socket write of the whole batch: the core calls this at most once per event-loop turn. */
+  write(frames: Buffer[]): void {
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return;
+    const chunk = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    // The session writes its whole queue at once, so a queued ping is in this batch.
+    if (this.#pingQueued) {
+      this.#pingQueued = false;
+      res.write(chunk, this.#pingWritten);
+    } else res.write(chunk);
+  }
+
+  readonly #pingWritten = (err?: Error | null): void => {
+    if (!err) this.session?.pingWritten(Date.now());
+  };
+
+  bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  writable(): boolean {
+    return !this.res.writableNeedDrain;
+  }
+
+  end(reason: CloseReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const res = this.res;
+    if (reason === 'gone') {
+      res.destroy();
+      return;
+    }
+    if (res.destroyed || res.writableEnded) return;
+    res.end(sseEncoder.control({ type: 'close', code: codeOf(reason), reason }));
+    this.#transport.linger(res);
+  }
+}
+
+/**
+ * `GET /sse` and `POST /sse/ack` as Fastify routes. Refusals are HTTP statuses from the shared
+ * handshake (PROTOCOL.md "Refusals before a stream starts"); once accepted, the reply is hijacked
+ * and the raw response becomes the stream — no compression, no Fastify serialisation, no timeout.
+ */
+export class SseTransport {
+  readonly #node: HeraldNode;
+  readonly #auth: Auth;
+  readonly #opts: SseTransportOptions;
+  /** Ended streams whose last bytes are still on their way; destroyed if they do not get out. */
+  readonly #lingering = new Set<ServerResponse>();
+
+  constructor(node: HeraldNode, auth: Auth, opts: SseTransportOptions) {
+    this.#node = node;
+    this.#auth = auth;
+    this.#opts = opts;
+  }
+
+  register(app: FastifyInstance): void {
+    // No HEAD route: a HEAD request must not open a stream.
+    app.get('/sse', { exposeHeadRoute: false, schema: { hide: true } }, (req, reply) => this.#onStream(req, reply));
+    app.post('/sse/ack', { schema: { hide: true } }, (req, reply) => this.#onAck(req, reply));
+  }
+
+  async #onStream(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = new URL(req.url, 'http://localhost');
+    // An EventSource reconnects to the URL it started with, so a `?cursor=` there is older than
+    // the Last-Event-ID it sends: the header wins.
+    const lastEventId = header(req.headers['last-event-id']);
+    if (lastEventId) url.searchParams.delete('cursor');
+    const hs = await deviceHandshake(this.#node, this.#auth, url, req.headers, lastEventId);
+    reply.hijack();
+    const res = reply.raw;
+    if (res.destroyed || req.raw.socket.destroyed) return;
+    this.#open(res, reply, hs);
+  }
+
+  #open(res: ServerResponse, reply: FastifyReply, hs: DeviceHandshake): void {
+    const socket = res.socket;
+    // A stream is silent between events by design: no inactivity timeout, no Nagle delay.
+    socket?.setTimeout(0);
+    socket?.setNoDelay(true);
+    // Headers Fastify's hooks set (CORS) go out with ours: the reply itself is never sent.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      // When the stream ends, so does its connection: a zombie's socket must not idle on as keep-alive.
+      connection: 'close',
+    });
+    const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
+    res.on('error', (err) => this.#node.log.debug({ err, clientId: hs.clientId, deviceId: hs.deviceId }, 'sse stream error'));
+    res.on('close', () => {
+      this.#lingering.delete(res);
+      conn.session?.close('gone');
+    });
+    res.on('drain', () => conn.session?.drained());
+    res.write(retryLine(this.#opts.retryMs * (0.5 + Math.random() * 0.5)));
+    conn.session = this.#node.connect({ clientId: hs.clientId, deviceId: hs.deviceId, conn, cursor: hs.cursor, tokenExpiresAt: hs.tokenExpiresAt });
+  }
+
+  /** `POST /sse/ack {"device","cursor"?}`: a pong, and an ack when a cursor is given (204). */
+  async #onAck(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const query = req.query as { token?: string };
+    const identity = await this.#auth.verifyDevice(bearer(req.headers.authorization) ?? query.token);
+    const body = ackBody(req.body);
+    const deviceId = checkId('device', body.device);
+    if (body.cursor !== undefined && body.cursor !== null && typeof body.cursor !== 'string') throw invalid('cursor', 'must be a string');
+    const cursor = this.#node.parseCursor(body.cursor as string | undefined);
+    if (!(await this.#node.deviceAnswer(identity.clientId, deviceId, 'sse', cursor))) {
+      throw new HeraldError('HERALD_ERR_NOT_FOUND', `device ${deviceId} has no SSE stream`);
+    }
+    return reply.code(204).send();
+  }
+
+  /** @internal an ended stream: destroy its socket if the bytes do not get out in time. */
+  linger(res: ServerResponse): void {
+    if (res.writableFinished || res.destroyed) return;
+    this.#lingering.add(res);
+    const timer = setTimeout(() => res.destroy(), this.#opts.closeLingerMs);
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
+  }
+
+  /** Destroys what is still lingering (end of shutdown). */
+  close(): void {
+    for (const res of this.#lingering) res.destroy();
+    this.#lingering.clear();
+  }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** JSON body; also as text/plain, which a browser can send without a CORS preflight. */
+function ackBody(body: unknown): Record<string, unknown> {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw invalid('body', 'must be JSON');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid('body', 'must be an object {"device","cursor"?}');
+  return parsed as Record<string, unknown>;
+}
