@@ -54,6 +54,11 @@ async function serve(args: string[]): Promise<void> {
       ].join('\n'),
     );
   }
+  if (herald.push.vapid.generated) {
+    process.stdout.write(
+      `VAPID keys generated (push subscriptions break at restart unless set):\n  HERALD_VAPID_PUBLIC_KEY=${herald.push.vapid.publicKey}\n  HERALD_VAPID_PRIVATE_KEY=${herald.push.vapid.privateKey}\n`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './api/app.js';
 import { Auth, randomSecret } from './api/auth.js';
+import { registerPushRoutes } from './api/push-routes.js';
 import { WebhookSender } from './api/webhooks.js';
 import { createBroker } from './cluster/create.js';
 import type { Broker } from './core/broker.js';
@@ -10,6 +11,9 @@ import { type ConfigInput, type HeraldConfig, resolveConfig } from './core/confi
 import type { Logger } from './core/logger.js';
 import { HeraldNode } from './core/node.js';
 import type { Store } from './core/types.js';
+import { registerPushMetrics } from './push/metrics.js';
+import { RedisPushSubscriptionStore } from './push/redis-subscriptions.js';
+import { createPush, type PushOptions, type WebPush } from './push/web-push.js';
 import { createStore } from './store/create.js';
 import { MemoryStore } from './store/memory-store.js';
 import { registerTransports } from './transports/index.js';
@@ -21,6 +25,8 @@ export interface StartOptions {
   store?: Store;
   /** Replaces the broker chosen from config. */
   broker?: Broker;
+  /** Web Push tuning (tests). */
+  push?: PushOptions;
 }
 
 /** A running Herald node: what `herald serve` starts and what tests and embedders hold. */
@@ -29,6 +35,7 @@ export interface Herald {
   readonly config: HeraldConfig;
   readonly app: FastifyInstance;
   readonly auth: Auth;
+  readonly push: WebPush;
   /** `http://host:port` */
   readonly url: string;
   readonly port: number;
@@ -61,6 +68,15 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
     // Registered first, so it runs last at shutdown: the final offline events get their chance.
     node.onClose(() => webhooks.close(2000));
   }
+  const pushStore = opts.push?.store ?? (config.REDIS_URL ? new RedisPushSubscriptionStore(config.REDIS_URL) : undefined);
+  const push = createPush(node, config, log, { ...opts.push, store: pushStore });
+  registerPushRoutes(app, push);
+  app.herald.push = push;
+  registerPushMetrics(app.herald.metrics.registry, push);
+  node.onClose(async () => {
+    await push.close();
+    if (pushStore && !opts.push?.store) await pushStore.close();
+  });
   const transports = registerTransports({ node, auth, app });
   if (node.store instanceof MemoryStore) {
     const memory = node.store;
@@ -83,6 +99,7 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
     config,
     app,
     auth,
+    push,
     url: `http://${host}:${addr.port}`,
     port: addr.port,
     grpcPort: started.grpcPort,

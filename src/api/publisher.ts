@@ -84,7 +84,10 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
   app.get<{ Params: { client: string } }>(
     '/api/v1/clients/:client',
     { ...auth, schema: { tags: ['clients'], summary: "The client's devices and presence", security, params: clientParams } },
-    async (req) => node.clientView(req.params.client),
+    async (req) => {
+      const [view, pushed] = await Promise.all([node.clientView(req.params.client), app.herald.push?.devicesWithPush(req.params.client)]);
+      return { ...view, devices: view.devices.map((d) => ({ ...d, push: pushed?.has(d.deviceId) ?? false })) };
+    },
   );
 
   app.delete<{ Params: { client: string; device: string } }>(
