@@ -1,0 +1,445 @@
+import { DISCONNECTS, reasonOfCode } from '../core/disconnect.js';
+import { backoffDelay } from './backoff.js';
+import { Emitter } from './emitter.js';
+import type { ClosedInfo, ConnectionState, HeraldEvents } from './events.js';
+import { LivenessWatch } from './liveness.js';
+import { type ConnectOptions, endpoint, type Resolved, resolveOptions } from './options.js';
+import { RecentIds } from './recent-ids.js';
+import { type DeviceStream, type EventSourceConstructor, SseStream, type StreamEvents, type WebSocketConstructor, WsStream } from './streams.js';
+import { SERVER_CLOCK_SKEW_MS, tokenClaims } from './token.js';
+import type { HeraldNotification, ServerFrame, WelcomeFrame } from './types.js';
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/** A stream that ends this soon after the page woke up is retried without a backoff delay. */
+const WAKE_WINDOW_MS = 5000;
+
+/**
+ * One device's live connection to Herald, kept up across network drops, frozen tabs, node
+ * restarts and token expiry. Create it with {@link connect}.
+ */
+export class HeraldConnection extends Emitter<HeraldEvents> {
+  readonly #o: Resolved;
+  #state: ConnectionState = 'connecting';
+  #cursor: string | null;
+  #ackedCursor: string | null = null;
+  #savedCursor: string | null = null;
+  #storageKey: string | null = null;
+  readonly #ids: RecentIds;
+  #token: string | null;
+  #tokenStale = false;
+  #stream: DeviceStream | null = null;
+  #welcome: WelcomeFrame | null = null;
+  #attempt = 0;
+  #retryTimer: Timer | null = null;
+  #retryIsHint = false;
+  #ackTimer: Timer | null = null;
+  /** When the page last woke up (resume, visible, online, pageshow): a stream lost soon after is retried at once. */
+  #wokeAt = Number.NEGATIVE_INFINITY;
+  /** A draining node's `shutdown` hint, as the wall time before which not to reconnect. */
+  #hintAt: number | null = null;
+  #closed: ClosedInfo | null = null;
+  /** Bumped whenever an attempt is superseded, so late async results are dropped. */
+  #gen = 0;
+  readonly #liveness: LivenessWatch;
+  readonly #lifecycle = new AbortController();
+
+  constructor(options: ConnectOptions) {
+    super();
+    this.#o = resolveOptions(options);
+    this.#cursor = options.cursor ?? null;
+    this.#token = this.#o.token;
+    this.#ids = new RecentIds(options.dedupeSize ?? 2048);
+    this.#liveness = new LivenessWatch((why) => this.#onDead(why));
+    if (options.lifecycle !== false) this.#listenToPage();
+    queueMicrotask(() => void this.#open());
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The last cursor: where a reconnect resumes. */
+  get cursor(): string | null {
+    return this.#cursor;
+  }
+
+  get device(): string {
+    return this.#o.device;
+  }
+
+  get transport(): 'ws' | 'sse' {
+    return this.#o.transport;
+  }
+
+  /** The current stream's welcome (null before the first). */
+  get welcome(): WelcomeFrame | null {
+    return this.#welcome;
+  }
+
+  /** Why the connection is closed, once it is. */
+  get closedInfo(): ClosedInfo | null {
+    return this.#closed;
+  }
+
+  /** Resolves when the connection is open (at once if it is); rejects if it closes first. */
+  whenOpen(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error(`connection closed: ${this.#closed.reason}`));
+    return new Promise((resolve, reject) => {
+      const offs = [
+        this.on('welcome', () => {
+          for (const off of offs) off();
+          resolve();
+        }),
+        this.on('closed', (info) => {
+          for (const off of offs) off();
+          reject(new Error(`connection closed: ${info.reason}`));
+        }),
+      ];
+    });
+  }
+
+  /**
+   * Acknowledges up to `cursor` (default: the last received) now instead of at the end of the
+   * batch window. With `autoAck: false` this is how the application confirms what it processed.
+   */
+  ack(cursor: string | null = this.#cursor): void {
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
+    if (cursor === null) return;
+    this.#save(cursor);
+    if (cursor === this.#ackedCursor || this.#state !== 'open' || !this.#stream) return;
+    this.#stream.ack(cursor);
+    this.#ackedCursor = cursor;
+  }
+
+  /** Closes for good (acks what arrived first). The device stays registered and resumes next time. */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#o.autoAck) this.ack();
+    this.#finish({ reason: 'client', code: 1000 });
+  }
+
+  /** Logs the device out: closes, then unregisters it (`DELETE /me/devices/<device>`). */
+  async leave(): Promise<void> {
+    const token = this.#token;
+    if (!this.#closed) {
+      if (this.#o.autoAck) this.ack();
+      this.#finish({ reason: 'left', code: 1000 });
+    }
+    if (token === null) return;
+    const res = await this.#o.fetch(endpoint(this.#o.url, `/me/devices/${encodeURIComponent(this.#o.device)}`, {}), {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (res.status !== 204) throw new Error(`DELETE /me/devices answered ${res.status}`);
+  }
+
+  // ---- connecting ----
+
+  async #open(): Promise<void> {
+    const gen = ++this.#gen;
+    this.#retryTimer = null;
+    this.#retryIsHint = false;
+    if (this.#closed) return;
+    if (this.#state !== 'connecting') this.#setState('reconnecting');
+    let token: string;
+    try {
+      token = await this.#currentToken();
+    } catch (err) {
+      if (gen !== this.#gen || this.#closed) return;
+      this.emit('error', new Error('getToken failed', { cause: err }));
+      this.#retry({ code: null, reason: 'token-refresh' });
+      return;
+    }
+    if (gen !== this.#gen || this.#closed) return;
+    const exp = tokenClaims(token)?.exp;
+    if (!this.#o.getToken && typeof exp === 'number' && exp * 1000 + SERVER_CLOCK_SKEW_MS <= Date.now()) {
+      this.#finish({ reason: 'unauthorized', code: 1008 });
+      return;
+    }
+    this.#loadCursor(token);
+    const params: Record<string, string> = { device: this.#o.device, token };
+    if (this.#cursor !== null) params.cursor = this.#cursor;
+    const events: StreamEvents = {
+      open: () => {},
+      data: () => this.#liveness.data(),
+      frame: (f) => this.#onFrame(f),
+      end: (info) => this.#onEnd(info),
+    };
+    try {
+      if (this.#o.transport === 'ws') {
+        this.#stream = new WsStream(this.#o.WebSocket as WebSocketConstructor, endpoint(this.#o.url, '/ws', params), events);
+      } else {
+        params.ack = '1';
+        const ackUrl = endpoint(this.#o.url, '/sse/ack', {});
+        const opts = { ackUrl, device: this.#o.device, token, fetch: this.#o.fetch, onAckError: (err: Error) => this.emit('error', err) };
+        this.#stream = new SseStream(this.#o.EventSource as EventSourceConstructor, endpoint(this.#o.url, '/sse', params), opts, events);
+      }
+    } catch (err) {
+      this.emit('error', new Error('could not open a stream', { cause: err }));
+      this.#retry({ code: null, reason: 'gone' });
+      return;
+    }
+    this.#liveness.start({ limitMs: this.#o.connectTimeoutMs });
+  }
+
+  async #currentToken(): Promise<string> {
+    const get = this.#o.getToken;
+    if (get) {
+      const exp = this.#token === null ? undefined : tokenClaims(this.#token)?.exp;
+      const expired = typeof exp === 'number' && exp * 1000 <= Date.now();
+      if (this.#token === null || this.#tokenStale || expired) {
+        const fresh = await get();
+        if (typeof fresh !== 'string' || fresh === '') throw new TypeError('getToken returned no token');
+        this.#token = fresh;
+        this.#tokenStale = false;
+      }
+    }
+    return this.#token as string;
+  }
+
+  #loadCursor(token: string): void {
+    if (this.#storageKey !== null || !this.#o.storage) return;
+    this.#storageKey = this.#o.storageKey ?? `herald:cursor:${tokenClaims(token)?.sub ?? ''}:${this.#o.device}`;
+    if (this.#cursor !== null) return;
+    try {
+      this.#cursor = this.#o.storage.getItem(this.#storageKey);
+      this.#savedCursor = this.#cursor;
+    } catch {
+      // Storage may be disabled (privacy modes): memory only, then.
+    }
+  }
+
+  #save(cursor: string): void {
+    if (!this.#o.storage || this.#storageKey === null || cursor === this.#savedCursor) return;
+    try {
+      this.#o.storage.setItem(this.#storageKey, cursor);
+      this.#savedCursor = cursor;
+    } catch {
+      // Quota or privacy mode: the memory cursor still serves reconnects.
+    }
+  }
+
+  // ---- frames ----
+
+  #onFrame(f: ServerFrame): void {
+    switch (f.type) {
+      case 'welcome':
+        this.#onWelcome(f);
+        return;
+      case 'notification':
+        this.#onNotification(f);
+        return;
+      case 'ping': {
+        // SSE answers by POST: carry the pending ack along instead of a second request.
+        const ack = this.#o.transport === 'sse' && this.#o.autoAck && this.#cursor !== this.#ackedCursor && this.#state === 'open' ? this.#cursor : null;
+        this.#stream?.pong(ack);
+        if (ack !== null) {
+          this.#ackedCursor = ack;
+          this.#save(ack);
+        }
+        return;
+      }
+      case 'shutdown':
+        // The hint counts from now; the node closes the stream around then, and the reconnect
+        // goes no earlier than this even if the stream ends sooner.
+        this.#hintAt = Date.now() + Math.max(0, Number(f.reconnectAfterMs) || 0);
+        this.emit('shutdown', f);
+        // The next node resumes from the stored cursor too: make it current.
+        if (this.#o.autoAck) this.ack();
+        return;
+      case 'token-expired':
+        this.emit('token-expired', f);
+        if (this.#o.getToken) this.#reconnectWithFreshToken();
+        return;
+      default:
+        // `pong` (the answer to a probe) and anything newer: the data itself was the point.
+        return;
+    }
+  }
+
+  #onWelcome(w: WelcomeFrame): void {
+    this.#welcome = w;
+    this.#attempt = 0;
+    this.#hintAt = null;
+    // With nothing pending, the welcome's cursor is where this device stands: resuming from it
+    // also gets broadcasts missed later (a device that never received anything has no other).
+    if (w.pending === 0 && typeof w.cursor === 'string') this.#cursor = w.cursor;
+    const hb = w.heartbeat;
+    const limitMs = hb && hb.intervalMs > 0 ? hb.intervalMs * this.#o.heartbeatMisses + hb.timeoutMs : this.#o.connectTimeoutMs;
+    this.#liveness.start({ limitMs });
+    this.#setState('open');
+    this.emit('welcome', w);
+    if (this.#o.autoAck && this.#cursor !== this.#ackedCursor) this.#scheduleAck();
+  }
+
+  #onNotification(n: HeraldNotification): void {
+    if (typeof n.cursor === 'string') this.#cursor = n.cursor;
+    const fresh = typeof n.id !== 'string' || this.#ids.add(n.id);
+    if (this.#o.autoAck) this.#scheduleAck();
+    if (fresh) this.emit('notification', n);
+  }
+
+  #scheduleAck(): void {
+    if (this.#ackTimer === null) this.#ackTimer = setTimeout(() => this.ack(), this.#o.ackDelayMs);
+  }
+
+  // ---- losing a stream ----
+
+  #onEnd(info: { code: number | null; reason: string; status?: number }): void {
+    this.#stream = null;
+    this.#liveness.stop();
+    const wasOpen = this.#state === 'open';
+    if (this.#closed) return;
+    const { code, status } = info;
+    const known = code === null ? undefined : reasonOfCode(code);
+    const reason = known ?? (status !== undefined ? 'refused' : info.reason || (code === null ? 'gone' : `code-${code}`));
+    if (code === 1008 || status === 401) {
+      if (!this.#o.getToken) {
+        this.#finish({ reason: 'unauthorized', code: 1008, status });
+        return;
+      }
+      this.#tokenStale = true;
+      // A token that ran out mid-stream is refreshed and used at once; a refused fresh one backs off.
+      this.#retry({ code, reason: 'unauthorized', status }, wasOpen ? 0 : undefined);
+      return;
+    }
+    if (known && !DISCONNECTS[known].reconnect) {
+      this.#finish({ reason: known, code });
+      return;
+    }
+    // Refusals that no retry fixes (bad id, origin not allowed, no such endpoint).
+    if (status === 400 || status === 403 || status === 404) {
+      this.#finish({ reason: 'refused', code, status });
+      return;
+    }
+    this.#retry({ code, reason, status });
+  }
+
+  readonly #onDead = (_why: 'silent' | 'probe'): void => {
+    const stream = this.#stream;
+    if (!stream) return;
+    stream.close();
+    this.#onEnd({ code: null, reason: 'timeout' });
+  };
+
+  #reconnectWithFreshToken(): void {
+    if (this.#closed) return;
+    if (this.#o.autoAck) this.ack();
+    this.#tokenStale = true;
+    this.#stream?.close();
+    this.#stream = null;
+    this.#liveness.stop();
+    this.#retry({ code: null, reason: 'token-refresh' }, 0);
+  }
+
+  /** Schedules the next attempt: the server's hint if it gave one, else the backoff. */
+  #retry(info: { code: number | null; reason: string; status?: number }, delayMs?: number): void {
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
+    this.#gen++;
+    const now = Date.now();
+    const hinted = delayMs === undefined && this.#hintAt !== null;
+    let delay: number;
+    if (delayMs !== undefined) delay = delayMs;
+    else if (this.#hintAt !== null) delay = Math.max(0, this.#hintAt - now);
+    // The page just woke (a frozen tab whose socket died while it slept): the user is looking now.
+    else if (now - this.#wokeAt < WAKE_WINDOW_MS && this.#attempt === 0) {
+      delay = 0;
+      this.#attempt++;
+    } else delay = backoffDelay(this.#attempt++, this.#o.backoff, this.#o.random);
+    this.#hintAt = null;
+    this.#setState('reconnecting');
+    this.emit('disconnected', { ...info, reconnect: true, delayMs: delay });
+    if (this.#closed) return;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryIsHint = hinted;
+    // No timer for "now": a background tab's timers are throttled to a second or more.
+    if (delay === 0) {
+      const gen = this.#gen;
+      queueMicrotask(() => {
+        if (gen === this.#gen && !this.#closed) void this.#open();
+      });
+      return;
+    }
+    this.#retryTimer = setTimeout(() => void this.#open(), delay);
+  }
+
+  #finish(info: ClosedInfo): void {
+    if (this.#closed) return;
+    this.#closed = info;
+    this.#gen++;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
+    this.#retryTimer = null;
+    this.#ackTimer = null;
+    this.#liveness.stop();
+    this.#stream?.close();
+    this.#stream = null;
+    this.#lifecycle.abort();
+    if (this.#cursor !== null) this.#save(this.#cursor);
+    this.#setState('closed');
+    if (info.reason !== 'client' && info.reason !== 'left')
+      this.emit('disconnected', { code: info.code, reason: info.reason, status: info.status, reconnect: false, delayMs: null });
+    this.emit('closed', info);
+  }
+
+  #setState(state: ConnectionState): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    this.emit('state', { state, previous });
+  }
+
+  // ---- the page's lifecycle (browsers) ----
+
+  #listenToPage(): void {
+    const g = globalThis as { addEventListener?: EventTarget['addEventListener']; document?: Document };
+    if (typeof g.addEventListener !== 'function') return;
+    const opts = { signal: this.#lifecycle.signal };
+    g.addEventListener('online', () => this.#wake('online'), opts);
+    g.addEventListener('offline', () => this.#wake('offline'), opts);
+    g.addEventListener('pageshow', () => this.#wake('pageshow'), opts);
+    const doc = g.document;
+    if (doc && typeof doc.addEventListener === 'function') {
+      doc.addEventListener('visibilitychange', () => doc.visibilityState === 'visible' && this.#wake('visible'), opts);
+      // Page Lifecycle API: fired when a frozen page runs again.
+      doc.addEventListener('resume', () => this.#wake('resume'), opts);
+    }
+  }
+
+  /**
+   * The page woke up or the network changed. A waiting reconnect goes now (unless it waits for
+   * a draining node's hint, or there is no network); an open stream is asked for a sign of life,
+   * since the socket may have died while the page slept.
+   */
+  #wake(why: 'online' | 'offline' | 'pageshow' | 'visible' | 'resume'): void {
+    if (this.#closed) return;
+    if (why !== 'offline') this.#wokeAt = Date.now();
+    if (this.#retryTimer !== null) {
+      if (why === 'offline' || this.#retryIsHint) return;
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      void this.#open();
+      return;
+    }
+    if (this.#state === 'open' && this.#stream?.probe()) {
+      const timeout = this.#welcome?.heartbeat?.timeoutMs ?? 5000;
+      this.#liveness.probe(Math.min(Math.max(timeout, 1000), 10_000));
+    }
+  }
+}
+
+/**
+ * Connects a device to Herald and keeps it connected.
+ *
+ * @example
+ * const conn = connect({ url: 'https://herald.example.com', device: 'laptop', getToken: fetchToken });
+ * conn.on('notification', (n) => show(n.title, n.message));
+ * conn.on('state', ({ state }) => badge(state));
+ */
+export function connect(options: ConnectOptions): HeraldConnection {
+  return new HeraldConnection(options);
+}
