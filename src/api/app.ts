@@ -5,7 +5,10 @@ import type { Logger } from '../core/logger.js';
 import type { HeraldNode } from '../core/node.js';
 import { originAllowed } from '../transports/handshake.js';
 import type { Auth } from './auth.js';
+import { registerDashboardRoutes } from './dashboard.js';
+import { registerDemoRoutes } from './demo.js';
 import { registerDeviceRoutes } from './device-routes.js';
+import { registerDocsRoutes } from './docs.js';
 import { registerHealthRoutes } from './health.js';
 import { Metrics } from './metrics.js';
 import { registerPublisherRoutes } from './publisher.js';
@@ -14,6 +17,8 @@ export interface ApiContext {
   node: HeraldNode;
   auth: Auth;
   metrics: Metrics;
+  /** Web Push, once wired (its routes register themselves). */
+  push?: { devicesWithPush(clientId: string): Promise<Set<string>> };
 }
 
 declare module 'fastify' {
@@ -73,6 +78,9 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
   registerPublisherRoutes(app);
   registerDeviceRoutes(app);
   registerHealthRoutes(app);
+  registerDashboardRoutes(app);
+  registerDocsRoutes(app);
+  registerDemoRoutes(app);
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistrationLike } from './push.js';
 import { DISCONNECTS, reasonOfCode } from '../core/disconnect.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
@@ -119,6 +120,15 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     if (this.#closed) return;
     if (this.#o.autoAck) this.ack();
     this.#finish({ reason: 'client', code: 1000 });
+  }
+
+  /**
+   * Web Push for this device (a fallback while the page is frozen or closed): subscribes the
+   * service worker with Herald's VAPID key and registers the subscription. The service worker
+   * uses {@link pushHandler} to show and ack what arrives.
+   */
+  registerPush(registration: ServiceWorkerRegistrationLike): Promise<PushSubscriptionLike> {
+    return registerPush(registration, { url: this.#o.url, device: this.#o.device, token: () => this.#currentToken(), fetch: this.#o.fetch });
   }
 
   /** Logs the device out: closes, then unregisters it (`DELETE /me/devices/<device>`). */

@@ -17,3 +17,12 @@ export type { ConnectOptions, CursorStorage } from './options.js';
 export { RecentIds } from './recent-ids.js';
 export type { EventSourceConstructor, WebSocketConstructor } from './streams.js';
 export type { HeraldNotification, PingFrame, ServerFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from './types.js';
+export {
+  ackPushed,
+  base64UrlToBytes,
+  type PushedNotification,
+  type PushTarget,
+  pushHandler,
+  registerPush,
+  unregisterPush,
+} from './push.js';

@@ -1,0 +1,170 @@
+import type { HeraldNode } from '../core/node.js';
+import type { DeviceRecord } from '../core/session.js';
+
+/** One row of `GET /api/v1/devices`. */
+export interface DeviceRow {
+  clientId: string;
+  deviceId: string;
+  connectionId: string;
+  transport: string;
+  state: 'attached' | 'detached';
+  node: string;
+  connectedAt: number;
+  lastHeartbeatAt: number | null;
+  rttMs: number | null;
+  lastNotificationAt: number | null;
+  notificationCount: number;
+  /** Bytes waiting in this device's send queue (0 when detached). */
+  queuedBytes: number;
+  /** The first row of its client in the listing: the tree shows the client here. */
+  firstOfClient: boolean;
+  /** How many of the listed devices belong to this row's client. */
+  clientDevices: number;
+}
+
+export interface DevicePage {
+  node: string;
+  /** Changes whenever a device registers, attaches, detaches or goes away on this node. */
+  version: number;
+  /** Devices matching the filter (all pages). */
+  total: number;
+  /** Clients matching the filter. */
+  clients: number;
+  offset: number;
+  limit: number;
+  devices: DeviceRow[];
+}
+
+export interface DeviceQuery {
+  offset: number;
+  limit: number;
+  /** Case-insensitive substring of the client id or the device id. */
+  q?: string;
+  state?: 'attached' | 'detached';
+}
+
+interface Listing {
+  key: string;
+  rows: DeviceRecord[];
+  /** Per row: how many rows of the same client the listing holds. */
+  groupSize: Int32Array;
+  clients: number;
+}
+
+/**
+ * This node's registry as the dashboard pages through it: sorted by client then device, so a page
+ * is a slice of the client → device tree. The sorted array is rebuilt only when the registry
+ * changed (its {@link version}), not per request, so a viewer scrolling 10 000 devices costs a
+ * slice, not a sort. No hub hook is taken (the cluster broker owns those): changes are seen
+ * through counters that every registry change moves.
+ */
+export class DeviceIndex {
+  readonly #node: HeraldNode;
+  #removed = 0;
+  #signature = '';
+  #version = 0;
+  #count = 0;
+  #sorted: { version: number; rows: DeviceRecord[] } | null = null;
+  #listing: Listing | null = null;
+
+  constructor(node: HeraldNode) {
+    this.#node = node;
+    // remove() of a detached registration moves no session counter; count it here.
+    node.on('deviceRemoved', () => this.#removed++);
+  }
+
+  /** Current registry version: O(1), safe to call every few hundred milliseconds. */
+  get version(): number {
+    const hub = this.#node.hub;
+    const s = hub.stats;
+    let disconnects = 0;
+    for (const n of Object.values(s.disconnects)) disconnects += n;
+    const sig = `${s.connects.ws + s.connects.sse + s.connects.grpc}/${disconnects}/${s.staleCleaned}/${this.#removed}/${hub.clientCount}/${hub.connectionCount}`;
+    if (sig !== this.#signature) {
+      this.#signature = sig;
+      this.#version++;
+    }
+    return this.#version;
+  }
+
+  /**
+   * Feeds the registry's size into the version: a registration without a stream (gRPC
+   * `AddConnection`) moves no counter. O(n); the page requests and the 1 s update call it.
+   */
+  countDevices(): number {
+    let n = 0;
+    for (const _ of this.#node.hub.devices()) n++;
+    if (n !== this.#count) {
+      this.#count = n;
+      this.#version++;
+    }
+    return n;
+  }
+
+  page(query: DeviceQuery): DevicePage {
+    this.countDevices();
+    const version = this.version;
+    const q = (query.q ?? '').trim().toLowerCase();
+    const listing = this.#list(version, q, query.state);
+    const end = Math.min(listing.rows.length, query.offset + query.limit);
+    const devices: DeviceRow[] = [];
+    for (let i = query.offset; i < end; i++) {
+      const d = listing.rows[i];
+      devices.push({
+        clientId: d.clientId,
+        deviceId: d.deviceId,
+        connectionId: d.connectionId,
+        transport: d.transport,
+        state: d.state,
+        node: d.node,
+        connectedAt: d.connectedAt,
+        lastHeartbeatAt: d.lastHeartbeatAt,
+        rttMs: d.rttMs,
+        lastNotificationAt: d.lastNotificationAt,
+        notificationCount: d.notificationCount,
+        queuedBytes: d.session?.queuedBytes ?? 0,
+        firstOfClient: i === 0 || listing.rows[i - 1].clientId !== d.clientId,
+        clientDevices: listing.groupSize[i],
+      });
+    }
+    return {
+      node: this.#node.config.NODE_ID,
+      version,
+      total: listing.rows.length,
+      clients: listing.clients,
+      offset: query.offset,
+      limit: query.limit,
+      devices,
+    };
+  }
+
+  #list(version: number, q: string, state: DeviceQuery['state']): Listing {
+    const key = `${version}\u0000${q}\u0000${state ?? ''}`;
+    if (this.#listing?.key === key) return this.#listing;
+    if (this.#sorted?.version !== version) {
+      const rows = [...this.#node.hub.devices()];
+      rows.sort(byClientThenDevice);
+      this.#sorted = { version, rows };
+    }
+    let rows = this.#sorted.rows;
+    if (q || state) {
+      rows = rows.filter((d) => (!state || d.state === state) && (!q || d.clientId.toLowerCase().includes(q) || d.deviceId.toLowerCase().includes(q)));
+    }
+    const groupSize = new Int32Array(rows.length);
+    let clients = 0;
+    for (let start = 0; start < rows.length; ) {
+      let end = start + 1;
+      while (end < rows.length && rows[end].clientId === rows[start].clientId) end++;
+      groupSize.fill(end - start, start, end);
+      clients++;
+      start = end;
+    }
+    this.#listing = { key, rows, groupSize, clients };
+    return this.#listing;
+  }
+}
+
+function byClientThenDevice(a: DeviceRecord, b: DeviceRecord): number {
+  if (a.clientId !== b.clientId) return a.clientId < b.clientId ? -1 : 1;
+  return a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0;
+}
