@@ -71,3 +71,22 @@ if (!token) {
     $('count').textContent = String(demo.received.length);
   });
 }
+
+// Web Push: a fallback for when this page is frozen or closed (needs a browser with a push service).
+const pushButton = $('push');
+if (pushButton && token && 'serviceWorker' in navigator) {
+  pushButton.hidden = false;
+  pushButton.addEventListener('click', async () => {
+    try {
+      const params = new URLSearchParams({ device, token, url: q.get('url') ?? location.origin });
+      const reg = await navigator.serviceWorker.register(`./sw.js?${params}`, { type: 'module', scope: './' });
+      await navigator.serviceWorker.ready;
+      await demo.conn.registerPush(reg);
+      log('push', { registered: true });
+      pushButton.textContent = 'Push enabled';
+      pushButton.disabled = true;
+    } catch (err) {
+      log('push', { registered: false, error: String(err?.message ?? err) });
+    }
+  });
+}
