@@ -153,6 +153,11 @@ export class RedisBroker implements Broker {
     this.#scripts = this.#cmd as unknown as Scripts;
   }
 
+  /** How long a client's registry and presence keys outlive its last attached device. */
+  get #keepMs(): number {
+    return this.#o.detachedTtlMs + this.#o.presenceGraceMs + this.#o.nodeHeartbeatMs;
+  }
+
   #reg(clientId: string): string {
     return `${this.#p}{${clientId}}:reg`;
   }
@@ -306,7 +311,7 @@ export class RedisBroker implements Broker {
     }
     const token = randomBytes(8).toString('hex');
     this.#scripts
-      .heraldRelease(this.#reg(d.clientId), this.#pres(d.clientId), d.deviceId, s.sid, now, removed ? '1' : '0', token)
+      .heraldRelease(this.#reg(d.clientId), this.#pres(d.clientId), d.deviceId, s.sid, now, removed ? '1' : '0', token, this.#keepMs)
       .then((reply) => {
         const [epoch, pending] = reply as string[];
         this.#emit({ type: 'device.disconnected', clientId: d.clientId, deviceId: d.deviceId, reason, ts: now, epoch: Number(epoch) });
@@ -502,7 +507,7 @@ export class RedisBroker implements Broker {
       const i = connectionId.indexOf(':');
       const clientId = connectionId.slice(0, i);
       const deviceId = connectionId.slice(i + 1);
-      const [disc, off] = (await this.#scripts.heraldDead(this.#reg(clientId), this.#pres(clientId), deviceId, node, now)) as number[];
+      const [disc, off] = (await this.#scripts.heraldDead(this.#reg(clientId), this.#pres(clientId), deviceId, node, now, this.#keepMs)) as string[];
       if (Number(disc) > 0) {
         this.#emit({ type: 'device.disconnected', clientId, deviceId, reason: 'zombie', ts: now, epoch: Number(disc) });
         await this.#cmd.zadd(this.#detachedKey, now, connectionId);

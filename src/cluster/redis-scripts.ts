@@ -3,12 +3,34 @@
  * (`P{client}:reg`, `P{client}:p`), so it runs atomically in one Redis Cluster slot.
  *
  * `reg` hash: device id → JSON `{n: node, s: session id, st: 'a'|'d', c: connectedAt, t: transport, dt?: detachedAt}`
- * `p` hash:   `online` ('1' or absent), `epoch` (per-client counter of every event), `pend` (token of
+ * `p` hash:   `online` ('1' or absent), `epoch` (the client's newest event epoch), `pend` (token of
  *             an offline transition waiting for its grace period)
+ *
+ * Epochs grow per client and never repeat: the next is max(last + 1, Redis time in µs), so they
+ * stay ordered even after a client's keys expired. A client with no attached device lets both keys
+ * expire (`keepMs`); attaching again persists them: idle clients cost Redis nothing.
  */
 
+/** Shared Lua: the next epoch of a client (as an exact integer string: Lua's tostring would round). */
+const EPOCH_FN = `
+local function nextEpoch(key)
+  local t = redis.call('TIME')
+  local floor = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local cur = tonumber(redis.call('HGET', key, 'epoch') or '0')
+  local e = string.format('%d', math.max(cur + 1, floor))
+  redis.call('HSET', key, 'epoch', e)
+  return e
+end
+local function anyAttached(key)
+  for _, raw in ipairs(redis.call('HVALS', key)) do
+    if cjson.decode(raw).st == 'a' then return true end
+  end
+  return false
+end
+`;
+
 /** Attach a stream: limits, replacement, presence. KEYS reg, p. ARGV device node sid transport now max policy */
-export const CLAIM_LUA = `
+export const CLAIM_LUA = `${EPOCH_FN}
 local dev, node, sid, tr, now, max, policy = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local all = redis.call('HGETALL', KEYS[1])
 local attached, prev = 0, nil
@@ -22,40 +44,42 @@ for i = 1, #all, 2 do
     if oldest == nil or v.c < oldest.c then oldestDev, oldest = all[i], v end
   end
 end
-local evicted, evictedEpoch = '', 0
+local evicted, evictedEpoch = '', '0'
 if attached >= max then
   if policy == 'reject' then return {'reject'} end
   oldest.st = 'd'
   oldest.dt = now
   redis.call('HSET', KEYS[1], oldestDev, cjson.encode(oldest))
   evicted = oldestDev .. '|' .. oldest.n .. '|' .. oldest.s
-  evictedEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+  evictedEpoch = nextEpoch(KEYS[2])
 end
-local replaced, replacedEpoch = '', 0
+local replaced, replacedEpoch = '', '0'
 if prev and prev.st == 'a' and prev.s ~= sid then
   replaced = prev.n .. '|' .. prev.s
-  replacedEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+  replacedEpoch = nextEpoch(KEYS[2])
 end
 local c = now
 if prev and prev.s == sid then c = prev.c end
 redis.call('HSET', KEYS[1], dev, cjson.encode({n = node, s = sid, st = 'a', c = c, t = tr}))
-local onlineEpoch = 0
+local onlineEpoch = '0'
 if redis.call('HGET', KEYS[2], 'online') ~= '1' then
   redis.call('HSET', KEYS[2], 'online', '1')
-  onlineEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+  onlineEpoch = nextEpoch(KEYS[2])
 end
 redis.call('HDEL', KEYS[2], 'pend')
-local connEpoch = 0
-if not (prev and prev.s == sid and prev.st == 'a') then connEpoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1) end
-return {'ok', replaced, tostring(replacedEpoch), evicted, tostring(evictedEpoch), tostring(onlineEpoch), tostring(connEpoch)}
+local connEpoch = '0'
+if not (prev and prev.s == sid and prev.st == 'a') then connEpoch = nextEpoch(KEYS[2]) end
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
+return {'ok', replaced, replacedEpoch, evicted, evictedEpoch, onlineEpoch, connEpoch}
 `;
 
 /**
- * A stream ended on its node. KEYS reg, p. ARGV device sid now forget(0|1) token.
+ * A stream ended on its node. KEYS reg, p. ARGV device sid now forget(0|1) token keepMs.
  * Returns {disconnectEpoch, pendingToken|''}; the registry changes only if the field still names
  * this session (a newer stream elsewhere keeps it).
  */
-export const RELEASE_LUA = `
+export const RELEASE_LUA = `${EPOCH_FN}
 local dev, sid, now, forget, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local raw = redis.call('HGET', KEYS[1], dev)
 if raw then
@@ -70,49 +94,46 @@ if raw then
     end
   end
 end
-local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
-local all = redis.call('HVALS', KEYS[1])
-for _, raw2 in ipairs(all) do
-  if cjson.decode(raw2).st == 'a' then return {tostring(epoch), ''} end
-end
+local epoch = nextEpoch(KEYS[2])
+if anyAttached(KEYS[1]) then return {epoch, ''} end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
 if redis.call('HGET', KEYS[2], 'online') == '1' then
   redis.call('HSET', KEYS[2], 'pend', token)
-  return {tostring(epoch), token}
+  return {epoch, token}
 end
-return {tostring(epoch), ''}
+return {epoch, ''}
 `;
 
 /** The grace period ended. KEYS reg, p. ARGV token. Returns the offline epoch, or 0 if it did not happen. */
-export const OFFLINE_LUA = `
-if redis.call('HGET', KEYS[2], 'pend') ~= ARGV[1] then return 0 end
+export const OFFLINE_LUA = `${EPOCH_FN}
+if redis.call('HGET', KEYS[2], 'pend') ~= ARGV[1] then return '0' end
 redis.call('HDEL', KEYS[2], 'pend')
-for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
-  if cjson.decode(raw).st == 'a' then return 0 end
-end
+if anyAttached(KEYS[1]) then return '0' end
 redis.call('HDEL', KEYS[2], 'online')
-return redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+return nextEpoch(KEYS[2])
 `;
 
 /**
  * A dead node's stream: detach it if the registry still names that node, and take the client
- * offline at once if it was the last. KEYS reg, p. ARGV device deadNode now.
+ * offline at once if it was the last. KEYS reg, p. ARGV device deadNode now keepMs.
  * Returns {disconnectEpoch|0, offlineEpoch|0}.
  */
-export const DEAD_LUA = `
+export const DEAD_LUA = `${EPOCH_FN}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return {0, 0} end
+if not raw then return {'0', '0'} end
 local v = cjson.decode(raw)
-if v.n ~= ARGV[2] or v.st ~= 'a' then return {0, 0} end
+if v.n ~= ARGV[2] or v.st ~= 'a' then return {'0', '0'} end
 v.st = 'd'
 v.dt = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(v))
-local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
-for _, raw2 in ipairs(redis.call('HVALS', KEYS[1])) do
-  if cjson.decode(raw2).st == 'a' then return {epoch, 0} end
-end
-if redis.call('HGET', KEYS[2], 'online') ~= '1' then return {epoch, 0} end
+local epoch = nextEpoch(KEYS[2])
+if anyAttached(KEYS[1]) then return {epoch, '0'} end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if redis.call('HGET', KEYS[2], 'online') ~= '1' then return {epoch, '0'} end
 redis.call('HDEL', KEYS[2], 'online', 'pend')
-return {epoch, redis.call('HINCRBY', KEYS[2], 'epoch', 1)}
+return {epoch, nextEpoch(KEYS[2])}
 `;
 
 /**

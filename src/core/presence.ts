@@ -29,7 +29,7 @@ export interface PresenceTracker extends EventEmitter<PresenceEvents> {
 
 /**
  * Epochs that only grow, without per-client state: microseconds of wall time, bumped past the last
- * one handed out. A receiver that applied epoch E drops anything older, so a late `offline` can
+ * one handed out (the cluster's Redis scripts use the same scale, from Redis's clock). A receiver that applied epoch E drops anything older, so a late `offline` can
  * never overwrite a newer `online`.
  */
 let lastEpoch = 0;

@@ -224,6 +224,31 @@ describe('presence and dead nodes', () => {
   });
 });
 
+describe('nothing leaks in Redis', () => {
+  it("connection churn across nodes leaves no registry or presence keys once the detached TTL passed", async () => {
+    const [a, b] = await startCluster({ HERALD_DETACHED_TTL_MS: '300', HERALD_PRESENCE_GRACE_MS: '100' }, 2);
+    const tag = uniq('churn');
+    for (let round = 0; round < 5; round++) {
+      const devices = await Promise.all(Array.from({ length: 20 }, (_, i) => connectDevice([a, b][i % 2], `${tag}-${i % 7}`, `d${i}`)));
+      for (const d of devices) d.ws.terminate();
+      await Promise.all(devices.map((d) => d.closed));
+    }
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redis.url);
+    try {
+      const keys = async () => (await r.keys(`herald:{${tag}*`)).filter((k) => k.endsWith(':reg') || k.endsWith(':p'));
+      expect((await keys()).length).toBeGreaterThan(0);
+      await until(async () => (await keys()).length === 0, 5000, 'registry and presence keys to expire');
+      await until(async () => (await r.zrange('herald:detached', 0, -1)).every((c) => !c.startsWith(tag)), 5000, 'the detached index');
+      for (const n of await r.keys('herald:node:*:conns')) {
+        expect((await r.smembers(n)).filter((c) => c.startsWith(tag))).toEqual([]);
+      }
+    } finally {
+      r.disconnect();
+    }
+  });
+});
+
 describe('Redis trouble', () => {
   it('redis-server stopped for 3 s: nodes survive, publishes got 503 or were delivered, none vanished', async () => {
     const [a, b] = await startCluster({}, 2);

@@ -19,7 +19,7 @@ describe('demo page: Web Push button', () => {
       polling: 50,
       timeout: 15_000,
     });
-    const push = (await page.events()).find((e) => e.type === 'push') as { registered: boolean; error?: string };
+    const push = (await page.events()).find((e) => e.type === 'push') as unknown as { registered: boolean; error?: string };
     const scope = await page.page.evaluate(async () => (await navigator.serviceWorker.getRegistration('./'))?.scope ?? null);
     expect(scope).toBe(`${h.url}/demo/`);
     // Headless Chromium here has no push service to subscribe with: either outcome is reported,
