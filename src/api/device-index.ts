@@ -1,19 +1,10 @@
 import type { HeraldNode } from '../core/node.js';
-import type { DeviceRecord } from '../core/session.js';
+import { type DeviceRecord, deviceView } from '../core/session.js';
+import type { DeviceView } from '../core/types.js';
 
 /** One row of `GET /api/v1/devices`. */
-export interface DeviceRow {
+export interface DeviceRow extends DeviceView {
   clientId: string;
-  deviceId: string;
-  connectionId: string;
-  transport: string;
-  state: 'attached' | 'detached';
-  node: string;
-  connectedAt: number;
-  lastHeartbeatAt: number | null;
-  rttMs: number | null;
-  lastNotificationAt: number | null;
-  notificationCount: number;
   /** Bytes waiting in this device's send queue (0 when detached). */
   queuedBytes: number;
   /** The first row of its client in the listing: the tree shows the client here. */
@@ -112,16 +103,7 @@ export class DeviceIndex {
       const d = listing.rows[i];
       devices.push({
         clientId: d.clientId,
-        deviceId: d.deviceId,
-        connectionId: d.connectionId,
-        transport: d.transport,
-        state: d.state,
-        node: d.node,
-        connectedAt: d.connectedAt,
-        lastHeartbeatAt: d.lastHeartbeatAt,
-        rttMs: d.rttMs,
-        lastNotificationAt: d.lastNotificationAt,
-        notificationCount: d.notificationCount,
+        ...deviceView(d),
         queuedBytes: d.session?.queuedBytes ?? 0,
         firstOfClient: i === 0 || listing.rows[i - 1].clientId !== d.clientId,
         clientDevices: listing.groupSize[i],

@@ -7,7 +7,7 @@ import { Outgoing } from './frames.js';
 import { Hub } from './hub.js';
 import { checkId } from './ids.js';
 import type { Logger } from './logger.js';
-import type { Session, TransportConnection, TransportKind } from './session.js';
+import { deviceView, type Session, type TransportConnection, type TransportKind } from './session.js';
 import type { ClientView, PublishInput, Store, StoredNotification, Target } from './types.js';
 
 export interface PublishResult {
@@ -201,18 +201,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
       clientId,
       online,
       epoch: this.hub.presence.epochOf(clientId),
-      devices: devices.map((d) => ({
-        deviceId: d.deviceId,
-        connectionId: d.connectionId,
-        transport: d.transport,
-        state: d.state,
-        node: d.node,
-        connectedAt: d.connectedAt,
-        lastHeartbeatAt: d.lastHeartbeatAt,
-        lastNotificationAt: d.lastNotificationAt,
-        notificationCount: d.notificationCount,
-        rttMs: d.rttMs,
-      })),
+      devices: devices.map(deviceView),
     };
   }
 

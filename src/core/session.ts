@@ -1,6 +1,7 @@
 import { type Cursor, cursorBroadcastPart, cursorClientPart, isAfter, maxPos, type StreamPos } from './cursor.js';
 import type { CloseReason, DisconnectReason } from './disconnect.js';
 import type { ControlFrame, Encoder, Outgoing } from './frames.js';
+import type { DeviceView } from './types.js';
 import type { WheelEntry } from './wheel.js';
 
 export type TransportKind = 'ws' | 'sse' | 'grpc';
@@ -70,6 +71,22 @@ export interface DeviceRecord {
   /** Last heartbeat round trip in ms. */
   rttMs: number | null;
   session: Session | null;
+}
+
+/** A registration as the operator API shows it. */
+export function deviceView(d: DeviceRecord): DeviceView {
+  return {
+    deviceId: d.deviceId,
+    connectionId: d.connectionId,
+    transport: d.transport,
+    state: d.state,
+    node: d.node,
+    connectedAt: d.connectedAt,
+    lastHeartbeatAt: d.lastHeartbeatAt,
+    lastNotificationAt: d.lastNotificationAt,
+    notificationCount: d.notificationCount,
+    rttMs: d.rttMs,
+  };
 }
 
 /** Stream order: by time, then client stream before broadcast, then sequence. */

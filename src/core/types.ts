@@ -86,21 +86,24 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** One device as the operator API shows it (PROTOCOL.md "JSON shapes"). */
+export interface DeviceView {
+  deviceId: string;
+  connectionId: string;
+  transport: string;
+  state: 'attached' | 'detached';
+  node: string;
+  connectedAt: number;
+  lastHeartbeatAt: number | null;
+  lastNotificationAt: number | null;
+  notificationCount: number;
+  rttMs: number | null;
+}
+
 /** `GET /api/v1/clients/<c>` (PROTOCOL.md "JSON shapes"). */
 export interface ClientView {
   clientId: string;
   online: boolean;
   epoch: number;
-  devices: {
-    deviceId: string;
-    connectionId: string;
-    transport: string;
-    state: 'attached' | 'detached';
-    node: string;
-    connectedAt: number;
-    lastHeartbeatAt: number | null;
-    lastNotificationAt: number | null;
-    notificationCount: number;
-    rttMs: number | null;
-  }[];
+  devices: DeviceView[];
 }

@@ -1,6 +1,7 @@
 import { type Cursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
 import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
+import { lostSince, mergeByTime, type StreamBounds } from './streams.js';
 
 export interface MemoryStoreOptions {
   /** @default 1000 */
@@ -25,6 +26,10 @@ class Stream {
 
   get size(): number {
     return this.items.length - this.start;
+  }
+
+  get bounds(): StreamBounds {
+    return { first: this.first, last: this.last, trimmed: this.trimmedThrough };
   }
 
   nextPos(now: number): StreamPos {
@@ -132,7 +137,7 @@ export class MemoryStore implements Store {
     const live = (n: StoredNotification) => n.expiresAt === null || n.expiresAt > now;
     const mine = (own?.after(q.after.c) ?? []).filter((n) => live(n) && (n.deviceId === null || n.deviceId === q.deviceId));
     const all = (bc?.after(q.after.b) ?? []).filter(live);
-    const lost = lostSince(own, q.after.c) || (q.broadcasts && lostSince(bc, q.after.b));
+    const lost = lostSince(own?.bounds, q.after.c) || (q.broadcasts && lostSince(bc?.bounds, q.after.b));
     return {
       items: mergeByTime(mine, all),
       head: { c: own?.last ?? q.after.c, b: q.broadcasts ? (bc?.last ?? q.after.b) : (this.#stream(BROADCAST, false)?.last ?? null) },
@@ -179,27 +184,4 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
-}
-
-/**
- * Whether a reader at `after` has missed something this stream no longer holds: trimmed by
- * retention, from before this store began (a restart of the memory store), or a position this
- * stream never reached.
- */
-function lostSince(s: Stream | undefined, after: StreamPos | null): boolean {
-  if (after === null) return s?.trimmedThrough != null;
-  if (!s || s.first === null || s.last === null) return true;
-  return isAfter(s.first, after) || isAfter(after, s.last) || (s.trimmedThrough !== null && isAfter(s.trimmedThrough, after));
-}
-
-function mergeByTime(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
-  const out: StoredNotification[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i].ts <= b[j].ts ? a[i++] : b[j++]);
-  while (i < a.length) out.push(a[i++]);
-  while (j < b.length) out.push(b[j++]);
-  return out;
 }

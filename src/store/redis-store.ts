@@ -4,6 +4,7 @@ import { uuidv7 } from '../core/ids.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
 import { APPEND_LUA, REPLAY_LUA, SAVE_CURSOR_LUA } from './redis-scripts.js';
+import { lostSince, mergeByTime } from './streams.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Ignored when `redis` is given. */
@@ -348,30 +349,6 @@ function fromEntry(clientId: string | null, id: string, fields: string[]): Store
     pos: streamIdToPos(id),
     prev: optPos(prev),
   };
-}
-
-/**
- * Whether a reader at `after` missed something the stream no longer holds (the memory store's
- * rule): dropped by retention, from before this stream began (its keys expired, or another
- * Redis), or a position this stream never reached.
- */
-function lostSince(s: StreamView, after: StreamPos | null): boolean {
-  if (after === null) return s.trimmed !== null;
-  if (s.first === null || s.last === null) return true;
-  return isAfter(s.first, after) || isAfter(after, s.last) || (s.trimmed !== null && isAfter(s.trimmed, after));
-}
-
-/** Both streams in one list by time; within a stream, position order is kept. */
-function mergeByTime(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
-  if (b.length === 0) return a;
-  if (a.length === 0) return b;
-  const out: StoredNotification[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(a[i].ts <= b[j].ts ? a[i++] : b[j++]);
-  while (i < a.length) out.push(a[i++]);
-  while (j < b.length) out.push(b[j++]);
-  return out;
 }
 
 /** The URL without its password, for messages. */

@@ -239,7 +239,7 @@ describe('nothing leaks in Redis', () => {
       const keys = async () => (await r.keys(`herald:{${tag}*`)).filter((k) => k.endsWith(':reg') || k.endsWith(':p'));
       expect((await keys()).length).toBeGreaterThan(0);
       await until(async () => (await keys()).length === 0, 5000, 'registry and presence keys to expire');
-      await until(async () => (await r.zrange('herald:detached', 0, -1)).every((c) => !c.startsWith(tag)), 5000, 'the detached index');
+      await until(async () => (await r.zrange('herald:detached', '0', '-1')).every((c) => !c.startsWith(tag)), 5000, 'the detached index');
       for (const n of await r.keys('herald:node:*:conns')) {
         expect((await r.smembers(n)).filter((c) => c.startsWith(tag))).toEqual([]);
       }
