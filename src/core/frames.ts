@@ -47,6 +47,11 @@ export class Outgoing {
 export interface Encoder {
   readonly name: string;
   control(frame: ControlFrame): Buffer;
+  /**
+   * The heartbeat `ping` at `ts`. Every session due in one wheel tick asks for the same `ts`, so an
+   * encoder can encode it once per tick instead of once per connection.
+   */
+  ping?(ts: number): Buffer;
   /** `tail` is the recipient's part: `,"clientId":"…","cursor":"` + cursor (see {@link recipientTail}). */
   notification(out: Outgoing, clientId: string, cursor: string): Buffer;
 }
@@ -65,11 +70,21 @@ export function notificationJsonHead(n: StoredNotification): string {
   return s.slice(0, -1);
 }
 
+let pingTs = -1;
+let pingFrame: Buffer = Buffer.alloc(0);
+
 /** JSON text frames: WebSocket, and the `data:` of SSE. */
 export const jsonEncoder: Encoder = {
   name: 'json',
   control(frame) {
     return Buffer.from(JSON.stringify(frame));
+  },
+  ping(ts) {
+    if (ts !== pingTs) {
+      pingTs = ts;
+      pingFrame = Buffer.from(`{"type":"ping","ts":${ts}}`);
+    }
+    return pingFrame;
   },
   notification(out, clientId, cursor) {
     let head = out.cache.json as Buffer | undefined;

@@ -13,7 +13,10 @@ export type TransportKind = 'ws' | 'sse' | 'grpc';
 export interface TransportConnection {
   readonly kind: TransportKind;
   readonly encoder: Encoder;
-  /** Writes frames in order, as few writes as the transport allows. */
+  /**
+   * Writes frames in order, as few writes as the transport allows. The array is the session's
+   * own and is reused once write() returns: keep the buffers, not the array.
+   */
   write(frames: Buffer[]): void;
   /** Bytes accepted by write() but not yet handed to the kernel. */
   bufferedBytes(): number;
@@ -216,9 +219,10 @@ export class Session implements WheelEntry {
     this.dirty = false;
     if (this.state === 'closed' || this.#queue.length === 0 || !this.conn.writable()) return;
     const frames = this.#queue;
-    this.#queue = [];
     this.#queueBytes = 0;
     this.conn.write(frames);
+    // write() consumed the array synchronously: reuse it rather than allocate one per flush.
+    if (this.#queue === frames) frames.length = 0;
   }
 
   /** The transport's buffer drained: write what waited. */
@@ -324,7 +328,9 @@ export class Session implements WheelEntry {
       this.#awaiting = true;
       this.#pingSentAt = now;
       this.#nextPingAt = now + s.heartbeatIntervalMs;
-      this.control({ type: 'ping', ts: now });
+      const enc = this.conn.encoder;
+      if (enc.ping) this.#enqueue(enc.ping(now));
+      else this.control({ type: 'ping', ts: now });
       this.#owner.heartbeatSent(this);
     }
     this.#reschedule();

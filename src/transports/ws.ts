@@ -13,6 +13,8 @@ import { deviceHandshake } from './handshake.js';
 /** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
 const RECEIVER_CODES = new Set([1002, 1007, 1009]);
 const SEND_OPTS = { binary: false, compress: false, fin: true };
+/** The frame almost every inbound message is: recognised without parsing JSON. */
+const PONG = Buffer.from('{"type":"pong"}');
 
 /** One WebSocket stream as the core sees it. */
 class WsConnection implements TransportConnection {
@@ -63,6 +65,10 @@ class WsConnection implements TransportConnection {
   }
 }
 
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** The original close, bypassing the per-instance override below. */
 function closeWs(ws: WebSocket, code: number, reason: string): void {
   WebSocket.prototype.close.call(ws, code, reason);
@@ -109,7 +115,9 @@ export class WsTransport {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    // A named function, not a closure: a closure here would keep this handshake's request (headers
+    // and all) alive for as long as the socket lives.
+    socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
       refuse(socket, 404, { code: 'HERALD_ERR_NOT_FOUND', message: `no WebSocket endpoint at ${url.pathname}` });
@@ -137,7 +145,7 @@ export class WsTransport {
       if (code !== undefined && RECEIVER_CODES.has(code) && conn.session) conn.session.close('bad-frame');
       else closeWs(ws, code ?? 1000, typeof reason === 'string' ? reason : '');
     };
-    ws.on('error', (err) => this.#node.log.debug({ err, clientId: hs.clientId, deviceId: hs.deviceId }, 'websocket error'));
+    ws.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'websocket error'));
     ws.on('close', () => {
       this.#closing.delete(conn);
       conn.session?.close('gone');
@@ -151,6 +159,10 @@ export class WsTransport {
     const session = conn.session;
     if (!session) return;
     const now = Date.now();
+    if (!isBinary && Buffer.isBuffer(data) && data.equals(PONG)) {
+      session.inbound('pong', now);
+      return;
+    }
     if (isBinary) {
       session.close('bad-frame');
       return;
