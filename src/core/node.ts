@@ -241,18 +241,24 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     this.log.info({ sessions: this.hub.connectionCount, drainMs: cfg.DRAIN_TIMEOUT_MS }, 'draining');
     const flushEnd = t0 + Math.min(cfg.FLUSH_TIMEOUT_MS, cfg.DRAIN_TIMEOUT_MS);
     const drainEnd = t0 + cfg.DRAIN_TIMEOUT_MS;
+    // Each session closes at its own hint (after the flush window, by the drain's end): paced, in
+    // the order of the hints, so the devices reach the next node spread over the window.
+    const closing: { s: Session; at: number }[] = [];
     for (const s of [...this.hub.sessions()]) {
       const hint = Math.floor(Math.random() * Math.max(1, cfg.DRAIN_TIMEOUT_MS));
       s.control({ type: 'shutdown', reconnectAfterMs: hint });
-      // Close no earlier than the flush window's end, and by the drain window's end.
-      s.closeLater(Math.min(drainEnd, Math.max(flushEnd, t0 + hint)));
+      closing.push({ s, at: Math.min(drainEnd, Math.max(flushEnd, t0 + hint)) });
     }
+    closing.sort((a, b) => a.at - b.at);
     this.hub.flushNow();
-    // The flush window: sessions stay open so queued and newly published notifications arrive.
-    while (this.hub.connectionCount > 0 && Date.now() < flushEnd) await sleep(Math.min(25, Math.max(1, flushEnd - Date.now())));
-    if (this.store.kind === 'memory') this.#acceptPublishes = false;
-    // Sessions close themselves on the wheel; wait for them, bounded by the drain window.
-    while (this.hub.connectionCount > 0 && Date.now() < drainEnd) await sleep(Math.min(50, Math.max(1, drainEnd - Date.now())));
+    let next = 0;
+    while (this.hub.connectionCount > 0 && Date.now() < drainEnd) {
+      const now = Date.now();
+      if (now >= flushEnd && this.store.kind === 'memory') this.#acceptPublishes = false;
+      while (next < closing.length && closing[next].at <= now) closing[next++].s.close('restart');
+      const wake = next < closing.length ? closing[next].at : drainEnd;
+      await sleep(Math.min(25, Math.max(1, wake - Date.now())));
+    }
     for (const s of [...this.hub.sessions()]) s.close('restart');
     this.#acceptPublishes = false;
     this.hub.flushAcks();

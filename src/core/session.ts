@@ -137,8 +137,6 @@ export class Session implements WheelEntry {
   lastActivityAt: number;
   #tokenExpiresAt: number | null;
   #tokenWarned = false;
-  /** Shutdown: when this session is to be closed (set by the drain). */
-  closeAt: number | null = null;
 
   _due = 0;
   _slot: Set<WheelEntry> | null = null;
@@ -290,7 +288,6 @@ export class Session implements WheelEntry {
     let due = this.#awaiting ? this.#pingSentAt + s.heartbeatTimeoutMs : this.#nextPingAt;
     if (s.idleTimeoutMs > 0) due = Math.min(due, this.lastActivityAt + s.idleTimeoutMs);
     if (this.#tokenExpiresAt !== null) due = Math.min(due, this.#tokenWarned ? this.#tokenExpiresAt + s.tokenGraceMs : this.#tokenExpiresAt);
-    if (this.closeAt !== null) due = Math.min(due, this.closeAt);
     this.#owner.schedule(this, due);
   }
 
@@ -298,10 +295,6 @@ export class Session implements WheelEntry {
   onDue(now: number): void {
     if (this.state !== 'live') return;
     const s = this.#owner.settings;
-    if (this.closeAt !== null && now >= this.closeAt) {
-      this.close('restart');
-      return;
-    }
     if (this.#awaiting && now >= this.#pingSentAt + s.heartbeatTimeoutMs) {
       this.#awaiting = false;
       this.#missed++;
@@ -375,13 +368,6 @@ export class Session implements WheelEntry {
     if (this.state === 'closed') return;
     const clamp = (p: StreamPos | null, limit: StreamPos | null) => (p === null || limit === null ? null : isAfter(p, limit) ? limit : p);
     this.#owner.ackReceived(this, { c: clamp(cursor.c, this.lastC), b: clamp(cursor.b, this.lastB) });
-  }
-
-  /** Drain: close this session at `at` (restart), sooner if it is idle. */
-  closeLater(at: number): void {
-    if (this.state === 'closed') return;
-    this.closeAt = at;
-    if (this.state === 'live') this.#reschedule();
   }
 
   /**
