@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { invalid } from './errors.js';
 
 const ID_RE = /^[A-Za-z0-9._@-]{1,128}$/;
@@ -29,6 +29,21 @@ export function parseConnectionId(connectionId: string): { clientId: string; dev
   return isValidId(clientId) && isValidId(deviceId) ? { clientId, deviceId } : null;
 }
 
+/** Random bytes drawn 4 KiB at a time: one syscall-backed fill per 256 ids, not one per id. */
+const POOL = Buffer.allocUnsafe(4096);
+let poolAt = POOL.length;
+/** uuidv7 is synchronous and only reads it before returning: one scratch buffer serves every call. */
+const SCRATCH = Buffer.allocUnsafe(16);
+function random16(): Buffer {
+  if (poolAt + 16 > POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
+  POOL.copy(SCRATCH, 0, poolAt, poolAt + 16);
+  poolAt += 16;
+  return SCRATCH;
+}
+
 let lastMs = 0;
 let counter = 0;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -45,7 +60,7 @@ export function uuidv7(now = Date.now()): string {
     lastMs++;
     counter = 0;
   }
-  const b = randomBytes(16);
+  const b = random16();
   const t = lastMs;
   b[0] = Math.floor(t / 2 ** 40) & 0xff;
   b[1] = Math.floor(t / 2 ** 32) & 0xff;

@@ -341,6 +341,9 @@ export class Session implements WheelEntry {
       const rtt = kind === 'pong' ? now - this.#pingSentAt : null;
       if (rtt !== null) this.device.rttMs = rtt;
       this.#owner.heartbeatAnswered(this, rtt);
+      // Next event is the next ping, not the (now moot) pong deadline: with a timeout longer than
+      // the interval, waiting for the deadline would stretch the interval.
+      if (this.state === 'live') this.#reschedule();
     } else {
       this.#missed = 0;
     }

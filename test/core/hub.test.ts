@@ -117,6 +117,19 @@ describe('heartbeats (fake clock, fake peer)', () => {
     expect(f.hub.stats.heartbeatsMissed).toBeGreaterThan(20);
   });
 
+  it('keeps the interval when the timeout is longer than it (an answered ping does not wait for its deadline)', () => {
+    using f = fakeHub({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000 });
+    const { s, conn } = f.attach('alice', 'phone');
+    let answered = 0;
+    f.advance(10_000, () => {
+      while (answered < conn.pings) {
+        answered++;
+        s.inbound('pong', f.clock.t);
+      }
+    });
+    expect(conn.pings).toBeGreaterThanOrEqual(9);
+  });
+
   it('spreads first pings over the interval: no tick holds much more than its share', () => {
     using f = fakeHub();
     const n = 10_000;
