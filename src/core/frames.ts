@@ -70,6 +70,21 @@ export function notificationJsonHead(n: StoredNotification): string {
   return s.slice(0, -1);
 }
 
+/** The recipient's part of a notification's JSON: its client id and its cursor, closing the object. */
+export function recipientTail(clientId: string, cursor: string): string {
+  return `,"clientId":"${clientId}","cursor":"${cursor}"}`;
+}
+
+/** The shared head of a notification's JSON, built once per notification and cached. */
+export function jsonHead(out: Outgoing): Buffer {
+  let head = out.cache.json as Buffer | undefined;
+  if (head === undefined) {
+    head = Buffer.from(notificationJsonHead(out.n));
+    out.cache.json = head;
+  }
+  return head;
+}
+
 let pingTs = -1;
 let pingFrame: Buffer = Buffer.alloc(0);
 
@@ -87,13 +102,9 @@ export const jsonEncoder: Encoder = {
     return pingFrame;
   },
   notification(out, clientId, cursor) {
-    let head = out.cache.json as Buffer | undefined;
-    if (head === undefined) {
-      head = Buffer.from(notificationJsonHead(out.n));
-      out.cache.json = head;
-    }
+    const head = jsonHead(out);
     // ids and cursors are ASCII by construction: latin1 writes them byte for byte.
-    const tail = `,"clientId":"${clientId}","cursor":"${cursor}"}`;
+    const tail = recipientTail(clientId, cursor);
     const buf = Buffer.allocUnsafe(head.length + tail.length);
     head.copy(buf, 0);
     buf.write(tail, head.length, 'latin1');

@@ -5,21 +5,16 @@ import type { Auth } from '../api/auth.js';
 import { decodeCursor } from '../core/cursor.js';
 import { type CloseReason, codeOf } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
-import { type Encoder, jsonEncoder } from '../core/frames.js';
+import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
 import { deviceHandshake } from './handshake.js';
+import { wsEncoder } from './ws-frames.js';
 
 /** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
 const RECEIVER_CODES = new Set([1002, 1007, 1009]);
-const SEND_OPTS = { binary: false, compress: false, fin: true };
 /** Batches above this are written frame by frame (no copy); below, as one buffer. */
 const LARGE_BATCH = 64 * 1024;
-
-function headerLength(n: number): number {
-  // Payloads over 64 KiB always take the LARGE_BATCH path, so two header forms suffice here.
-  return n < 126 ? 2 : n < 65_536 ? 4 : 10;
-}
 
 /** The frame almost every inbound message is: recognised without parsing JSON. */
 const PONG = Buffer.from('{"type":"pong"}');
@@ -27,7 +22,7 @@ const PONG = Buffer.from('{"type":"pong"}');
 /** One WebSocket stream as the core sees it. */
 class WsConnection implements TransportConnection {
   readonly kind = 'ws' as const;
-  readonly encoder: Encoder = jsonEncoder;
+  readonly encoder: Encoder = wsEncoder;
   readonly ws: WebSocket;
   readonly socket: Duplex;
   readonly #transport: WsTransport;
@@ -41,35 +36,26 @@ class WsConnection implements TransportConnection {
   }
 
   /**
-   * Frames this turn's queue itself: unmasked text frames, headers and payloads in one buffer and
-   * one socket write (one syscall) instead of a cork/write/write/uncork per frame through `ws`'s
-   * Sender. Valid because compression is off, so the Sender never holds a frame back that ours
-   * could overtake; close frames and protocol pongs still go through `ws`, in socket order.
+   * The queue holds complete frames (see ws-frames.ts): one socket write per turn, one syscall.
+   * Valid because compression is off, so `ws`'s Sender never holds a frame back that ours could
+   * overtake; close frames and protocol pongs still go through `ws`, in socket order.
    */
   write(frames: Buffer[]): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    let total = 0;
-    for (const f of frames) total += f.length + headerLength(f.length);
-    if (total > LARGE_BATCH) {
-      // Big payloads: let the kernel gather them rather than copy them.
-      this.socket.cork();
-      for (const f of frames) this.ws.send(f, SEND_OPTS);
-      this.socket.uncork();
+    if (frames.length === 1) {
+      this.socket.write(frames[0]);
       return;
     }
-    const out = Buffer.allocUnsafe(total);
-    let o = 0;
-    for (const f of frames) {
-      const n = f.length;
-      out[o++] = 0x81; // FIN + text
-      if (n < 126) out[o++] = n;
-      else {
-        out[o++] = 126;
-        o = out.writeUInt16BE(n, o);
-      }
-      o += f.copy(out, o);
+    let total = 0;
+    for (const f of frames) total += f.length;
+    if (total <= LARGE_BATCH) {
+      this.socket.write(Buffer.concat(frames, total));
+      return;
     }
-    this.socket.write(out);
+    // Big batches: let the kernel gather them rather than copy them.
+    this.socket.cork();
+    for (const f of frames) this.socket.write(f);
+    this.socket.uncork();
   }
 
   bufferedBytes(): number {

@@ -50,6 +50,15 @@ describe('WebSocket delivery', () => {
     expect((await api(h, 'GET', '/api/v1/clients/alice')).body).toMatchObject({ clientId: 'alice', online: true });
   });
 
+  it.each([10, 200, 70_000, 150_000])('frames a %i-character message correctly (all three header lengths)', async (size) => {
+    await using h = await startTestHerald({ MAX_BODY_BYTES: 256 * 1024 });
+    await using d = await connectDevice(h, 'alice', 'phone');
+    const message = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
+    const r = await publishTo(h, 'alice', { title: 't', message });
+    const n = await d.waitFor((f) => f.id === r.body.id);
+    expect(n.message).toBe(message);
+  });
+
   it("a token for alice cannot receive bob's notifications", async () => {
     await using h = await startTestHerald();
     // alice's token, asking for a device id that bob uses: the token decides the client.
