@@ -25,7 +25,7 @@ function indexOf(us: number): number {
 }
 
 /** The middle of a bucket's range, in µs. */
-function valueOf(index: number): number {
+function bucketValue(index: number): number {
   if (index < LINEAR) return index;
   const shift = Math.floor((index - LINEAR) / SUB) + 1;
   const mantissa = ((index - LINEAR) % SUB) + SUB;
@@ -45,7 +45,7 @@ export class Histogram {
   }
 
   recordUs(us: number): void {
-    const v = us < 0 ? 0 : us;
+    const v = Math.max(us, 0);
     const i = indexOf(v);
     this.#buckets.set(i, (this.#buckets.get(i) ?? 0) + 1);
     this.count++;
@@ -89,7 +89,7 @@ export class Histogram {
     let seen = 0;
     for (const [i, n] of sorted) {
       seen += n;
-      if (seen >= rank) return Math.min(valueOf(i), this.maxUs) / 1000;
+      if (seen >= rank) return Math.min(bucketValue(i), this.maxUs) / 1000;
     }
     return this.maxUs / 1000;
   }

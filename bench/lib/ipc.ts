@@ -30,7 +30,10 @@ export class RpcClient {
   #next = 1;
   #exited: string | null = null;
 
-  constructor(child: ChildProcess, readonly name: string) {
+  constructor(
+    child: ChildProcess,
+    readonly name: string,
+  ) {
     this.#child = child;
     child.on('message', (m: unknown) => this.#onMessage(m));
     child.on('exit', (code, signal) => {

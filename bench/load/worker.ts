@@ -1,9 +1,10 @@
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { signDeviceToken } from '../../src/api/auth.js';
 import { Histogram, nowMs } from '../lib/histogram.js';
 import { emitEvent, type IpcRequest, serveRpc } from '../lib/ipc.js';
 import type { ServerId } from '../servers/kinds.js';
-import { PROTOCOLS } from './protocols.js';
+import { PROTOCOLS, readStamp } from './protocols.js';
 
 /**
  * A load process: up to a few thousand devices of one server, all from one loopback source address
@@ -44,6 +45,13 @@ let pings = 0;
 let lastAt = 0;
 let bytes = 0;
 const latency = new Histogram();
+/** This process's own stalls: a device's latency includes them, so they are reported beside it. */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+}).observe({ entryTypes: ['gc'] });
 /** Per broadcast sequence: how many of this worker's devices have it (broadcast scenarios). */
 let perSeq: Map<number, number> | null = null;
 let expectPerSeq = 0;
@@ -51,7 +59,7 @@ let expectPerSeq = 0;
 function onMessage(d: Device, ws: WebSocket, data: Buffer, settle: (ok: boolean, why?: string) => void): void {
   const proto = PROTOCOLS[init.server];
   // Notification frames carry the bench stamp; anything else is the protocol's own traffic.
-  const stamp = data.length > 40 ? readStampFast(data) : null;
+  const stamp = readStamp(data);
   if (stamp) {
     const at = nowMs();
     received++;
@@ -72,8 +80,6 @@ function onMessage(d: Device, ws: WebSocket, data: Buffer, settle: (ok: boolean,
   else if (r === 'ready') settle(true);
   else if (r === 'refused') settle(false, 'refused');
 }
-
-import { readStamp as readStampFast } from './protocols.js';
 
 function connectOne(d: Device, index: number, hs: Histogram): Promise<string | null> {
   const proto = PROTOCOLS[init.server];
@@ -159,12 +165,14 @@ serveRpc(
       lastAt = 0;
       bytes = 0;
       latency.reset();
+      loopDelay.reset();
+      gcMaxMs = 0;
       perSeq = req.seqTracking ? new Map() : null;
       expectPerSeq = open;
       return { open };
     },
     report() {
-      return { open, closed, closeCodes, received, pings, bytes, lastAt, latency: latency.toJSON() };
+      return { open, closed, closeCodes, received, pings, bytes, lastAt, latency: latency.toJSON(), loopDelayMaxMs: loopDelay.max / 1e6, gcMaxMs };
     },
     close() {
       for (const d of devices) d.ws?.terminate();

@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { emitEvent, serveRpc } from '../lib/ipc.js';
 import type { ServerSettings } from './kinds.js';
 
@@ -21,7 +23,15 @@ export interface CpuSample {
   systemUs: number;
   /** performance.now() in ms, for the wall time between two samples. */
   atMs: number;
+  /** Monotonic µs (process.hrtime), the clock of a `--cpu-prof` profile's timestamps. */
+  hrUs: number;
   eventLoopUtilization: number;
+  /** GC pauses since the process started: count and total ms; the longest since the previous sample. */
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  /** The longest event-loop delay since the previous sample (ms): the server's own stalls. */
+  loopDelayMaxMs: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -36,6 +46,17 @@ const MAX_LIFETIME_MS = 30 * 60_000;
  */
 export function runServer(start: (settings: ServerSettings) => Promise<StartedServer>): void {
   let elu = performance.eventLoopUtilization();
+  // GC pauses stop the event loop: they are what a latency tail is often made of.
+  const gcStats = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcStats.count++;
+      gcStats.totalMs += e.duration;
+      if (e.duration > gcStats.maxMs) gcStats.maxMs = e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   serveRpc(
     {
       start: (req) => start(req.settings as ServerSettings),
@@ -54,7 +75,25 @@ export function runServer(start: (settings: ServerSettings) => Promise<StartedSe
         const now = performance.eventLoopUtilization();
         const delta = performance.eventLoopUtilization(now, elu);
         elu = now;
-        return { userUs: u.user, systemUs: u.system, atMs: performance.now(), eventLoopUtilization: delta.utilization };
+        const sample: CpuSample = {
+          userUs: u.user,
+          systemUs: u.system,
+          atMs: performance.now(),
+          hrUs: Number(process.hrtime.bigint() / 1000n),
+          eventLoopUtilization: delta.utilization,
+          gcCount: gcStats.count,
+          gcTotalMs: gcStats.totalMs,
+          gcMaxMs: gcStats.maxMs,
+          loopDelayMaxMs: loopDelay.max / 1e6,
+        };
+        gcStats.maxMs = 0;
+        loopDelay.reset();
+        return sample;
+      },
+      /** A V8 heap snapshot (diagnostics: what a connection is made of). */
+      'heap-snapshot': (req) => {
+        gc?.();
+        return writeHeapSnapshot(req.path as string);
       },
       stop: () => {
         setImmediate(() => process.exit(0));

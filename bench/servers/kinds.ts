@@ -4,7 +4,23 @@
  * peers get the same endpoints on plain `node:http` (see peer-http.ts), so every publish crosses
  * one HTTP request in every server.
  */
-export type ServerId = 'herald' | 'socketio' | 'ws';
+export type ServerId =
+  | 'herald'
+  | 'socketio'
+  | 'ws'
+  // issue 6: the other transports, and a plain node:http SSE server as their baseline
+  | 'herald-sse'
+  | 'herald-grpc'
+  | 'sse-node'
+  // issue 5: Herald on the Redis store; Socket.IO with connection-state recovery
+  | 'herald-redis'
+  | 'socketio-recovery'
+  // issue 7: three nodes on one Redis each
+  | 'herald-cluster'
+  | 'socketio-cluster';
+
+/** How the bench's devices reach a server. */
+export type Transport = 'ws' | 'sse' | 'grpc';
 
 export interface ServerKind {
   id: ServerId;
@@ -17,6 +33,14 @@ export interface ServerKind {
     batch: string;
   };
   headers: Record<string, string>;
+  /** How devices connect. @default 'ws' */
+  transport?: Transport;
+  /** Which device protocol of load/protocols.ts (WebSocket and SSE kinds). @default id */
+  protocol?: ServerId;
+  /** Settings every start of this kind gets (a scenario's own settings win). */
+  settings?: Partial<ServerSettings>;
+  /** Needs a private redis-server; the orchestrator starts one unless the settings name one. */
+  redis?: boolean;
 }
 
 /** Shared secrets of the bench run (loopback only, never a real deployment). */
@@ -45,9 +69,82 @@ export const SERVER_KINDS: Record<ServerId, ServerKind> = {
     paths: { broadcast: '/broadcast', client: (c) => `/publish/${c}`, batch: '/batch' },
     headers: {},
   },
+  'herald-sse': {
+    id: 'herald-sse',
+    label: 'Herald SSE',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    transport: 'sse',
+  },
+  'herald-grpc': {
+    id: 'herald-grpc',
+    label: 'Herald gRPC',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    transport: 'grpc',
+    settings: { grpc: true },
+  },
+  'sse-node': {
+    id: 'sse-node',
+    label: 'node:http SSE',
+    script: 'sse-node.ts',
+    paths: { broadcast: '/broadcast', client: (c) => `/publish/${c}`, batch: '/batch' },
+    headers: {},
+    transport: 'sse',
+  },
+  'herald-redis': {
+    id: 'herald-redis',
+    label: 'Herald + Redis store',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    protocol: 'herald',
+    redis: true,
+  },
+  'socketio-recovery': {
+    id: 'socketio-recovery',
+    label: 'Socket.IO 4 + state recovery',
+    script: 'socketio.ts',
+    paths: { broadcast: '/broadcast', client: (c) => `/publish/${c}`, batch: '/batch' },
+    headers: {},
+    protocol: 'socketio',
+    settings: { recovery: true },
+  },
+  'herald-cluster': {
+    id: 'herald-cluster',
+    label: 'Herald ×3 + Redis',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    protocol: 'herald',
+    redis: true,
+  },
+  'socketio-cluster': {
+    id: 'socketio-cluster',
+    label: 'Socket.IO ×3 + redis-adapter',
+    script: 'socketio.ts',
+    paths: { broadcast: '/broadcast', client: (c) => `/publish/${c}`, batch: '/batch' },
+    headers: {},
+    protocol: 'socketio',
+    redis: true,
+  },
 };
 
+/** The servers of issue 4's comparison: a scenario that names no servers runs against these. */
 export const SERVER_ORDER: ServerId[] = ['herald', 'socketio', 'ws'];
+/** Every server a run can pick (`--servers`); the later ones only in the scenarios that name them. */
+export const ALL_SERVERS: ServerId[] = [
+  ...SERVER_ORDER,
+  'herald-sse',
+  'herald-grpc',
+  'sse-node',
+  'herald-redis',
+  'socketio-recovery',
+  'herald-cluster',
+  'socketio-cluster',
+];
 
 /** What a scenario may set when it starts a server. */
 export interface ServerSettings {
@@ -55,6 +152,14 @@ export interface ServerSettings {
   heartbeatMs: number;
   /** How long a ping may wait for its pong. */
   heartbeatTimeoutMs: number;
+  /** Herald: also serve gRPC (on a free port, reported as `info.grpcPort`). */
+  grpc?: boolean;
+  /** Herald: the Redis store and cluster broker; Socket.IO: the redis adapter. */
+  redisUrl?: string;
+  /** Herald: `NODE_ID` in a cluster. */
+  nodeId?: string;
+  /** Socket.IO: `connectionStateRecovery` (in-memory adapter). */
+  recovery?: boolean;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = { heartbeatMs: 30_000, heartbeatTimeoutMs: 10_000 };

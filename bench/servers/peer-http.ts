@@ -21,15 +21,15 @@ interface PublishBody {
  */
 export function peerPublishHandler(sink: PeerSink): (req: IncomingMessage, res: ServerResponse) => void {
   const frame = (b: PublishBody, clientId: string | null): object => ({
-      type: 'notification',
-      id: randomUUID(),
-      ...(clientId === null ? { broadcast: true } : {}),
-      title: b.title,
-      message: b.message,
-      service: b.service ?? 'default',
-      data: b.data ?? null,
-      ts: Date.now(),
-      ...(clientId === null ? {} : { clientId }),
+    type: 'notification',
+    id: randomUUID(),
+    ...(clientId === null ? { broadcast: true } : {}),
+    title: b.title,
+    message: b.message,
+    service: b.service ?? 'default',
+    data: b.data ?? null,
+    ts: Date.now(),
+    ...(clientId === null ? {} : { clientId }),
   });
   const valid = (b: PublishBody) => typeof b.title === 'string' && typeof b.message === 'string';
   const reply = (res: ServerResponse, status: number, body: object) => {

@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { runServer } from './control.js';
 import { peerPublishHandler } from './peer-http.js';
@@ -32,11 +34,22 @@ runServer(async (s) => {
     httpCompression: false,
     pingInterval: s.heartbeatMs,
     pingTimeout: s.heartbeatTimeoutMs,
+    // Issue 5's comparison: missed packets kept by the (in-memory) adapter for 2 minutes.
+    ...(s.recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true } } : {}),
   });
+  if (s.redisUrl) {
+    // Issue 7's comparison: every emit goes through Redis pub/sub to every node.
+    const pub = new Redis(s.redisUrl, { lazyConnect: false });
+    const sub = pub.duplicate();
+    io.adapter(createAdapter(pub, sub));
+  }
   io.on('connection', (socket) => {
     const user = socket.handshake.auth?.user;
     socket.join(typeof user === 'string' ? user : 'anonymous');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, info: { transports: ['websocket'], rooms: 'one per user' } };
+  return {
+    port: (server.address() as AddressInfo).port,
+    info: { transports: ['websocket'], rooms: 'one per user', recovery: s.recovery ?? false, adapter: s.redisUrl ? 'redis' : 'memory' },
+  };
 });
