@@ -19,12 +19,13 @@ import { resetHttpAgent } from './lib/http.js';
 import { machineInfo } from './lib/machine.js';
 import { profileReport, setHeraldRoot } from './lib/profile.js';
 import { PublisherPool } from './lib/publishers.js';
+import { BenchRedis } from './lib/redis.js';
 import { type RunResult, type ScenarioResult, type ServerOutcome, toMarkdown } from './lib/report.js';
 import { ServerHandle } from './lib/servers.js';
 import { FULL, QUICK } from './lib/sizes.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { ScenarioContext } from './scenarios/types.js';
-import { SERVER_KINDS, SERVER_ORDER, type ServerId } from './servers/kinds.js';
+import { ALL_SERVERS, SERVER_KINDS, SERVER_ORDER, type ServerId } from './servers/kinds.js';
 
 /** Full runs wait up to this long, before each scenario, for other people's load to drop under {@link QUIET_CORES}. */
 const QUIET_WAIT_MS = 15_000;
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   const httpClient = args['http-client'] === 'agent' ? 'agent' : 'lean';
   const heraldDist = args['herald-dist'] ? resolve(args['herald-dist']) : undefined;
   if (heraldDist && !existsSync(join(heraldDist, 'server.js'))) throw new Error(`--herald-dist ${heraldDist}: no server.js there`);
-  const servers = pick<ServerId>(args.servers, SERVER_ORDER, 'server');
+  const servers = pick<ServerId>(args.servers, ALL_SERVERS, 'server');
   const chosen = pick(
     args.scenarios,
     SCENARIOS.map((s) => s.id),
@@ -147,10 +148,16 @@ async function main(): Promise<void> {
       title: scenario.title,
       metrics: scenario.metrics(sizes),
       charts: scenario.charts ?? [],
+      ratios: scenario.ratios,
       byServer: {},
       targets: [],
     };
-    const ids = servers.filter((s) => !scenario.servers || scenario.servers.includes(s));
+    // A scenario that names no servers is issue 4's comparison of the three.
+    const ids = servers.filter((s) => (scenario.servers ?? SERVER_ORDER).includes(s));
+    if (ids.length === 0) {
+      log(`${scenario.id}: none of its servers chosen (${(scenario.servers ?? SERVER_ORDER).join(', ')}), skipped`);
+      continue;
+    }
     const cleanup: (() => Promise<void>)[] = [];
     const started = new Map<ServerId, ServerHandle[]>();
     const contextFor = (id: ServerId): ScenarioContext => ({
@@ -159,16 +166,28 @@ async function main(): Promise<void> {
       httpClient,
       heapSnapshotDir: args['heap-snapshot'] ? profileDir : null,
       log: (msg) => log(`  ${scenario.id} / ${id}: ${msg}`),
-      startServer: async (settings) => {
-        const profile = args.profile && id === 'herald' ? { dir: profileDir, name: scenario.id } : undefined;
-        const env = id === 'herald' && heraldDist ? { BENCH_HERALD_DIST: heraldDist } : {};
-        const server = await ServerHandle.start(SERVER_KINDS[id], settings, profile, env);
+      startRedis: async () => {
+        const redis = await BenchRedis.start();
+        cleanup.push(() => redis.stop());
+        return redis;
+      },
+      startServer: async (settings = {}) => {
+        const kind = SERVER_KINDS[id];
+        const heraldScript = kind.script === 'herald.ts';
+        const profile = args.profile && heraldScript ? { dir: profileDir, name: `${scenario.id}-${id}` } : undefined;
+        const env = heraldScript && heraldDist ? { BENCH_HERALD_DIST: heraldDist } : {};
+        if (kind.redis && !settings.redisUrl) {
+          const redis = await BenchRedis.start();
+          cleanup.push(() => redis.stop());
+          settings = { ...settings, redisUrl: redis.url };
+        }
+        const server = await ServerHandle.start(kind, settings, profile, env);
         started.set(id, [...(started.get(id) ?? []), server]);
         cleanup.push(() => server.stop());
         return server;
       },
-      openDevices: async (server, capacity) => {
-        const pool = await DevicePool.create(server, capacity);
+      openDevices: async (server, capacity, opts) => {
+        const pool = await DevicePool.create(server, capacity, opts);
         cleanup.unshift(() => pool.close());
         return pool;
       },
@@ -236,7 +255,7 @@ async function main(): Promise<void> {
   writeFileSync(`${base}.md`, `${md}\n![chart](${base.split('/').pop()}.svg)\n`);
   writeFileSync(`${base}.svg`, svg);
   // latest.* is the reference: every server, the shipped build, no profiler.
-  const complete = SERVER_ORDER.every((s) => servers.includes(s)) && scenarios.length === SCENARIOS.length && !heraldDist;
+  const complete = ALL_SERVERS.every((s) => servers.includes(s)) && scenarios.length === SCENARIOS.length && !heraldDist;
   if (complete && !run.profiled) {
     writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(run, null, 2)}\n`);
     writeFileSync(join(resultsDir, 'latest.md'), `${md}\n![chart](latest.svg)\n`);

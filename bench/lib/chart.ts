@@ -6,7 +6,18 @@ const PANEL_W = 440;
 const PANEL_H = 230;
 const COLS = 3;
 const PAD = { top: 44, right: 16, bottom: 44, left: 64 };
-const SERVER_COLORS: Record<ServerId, string> = { herald: '#d95f02', socketio: '#7570b3', ws: '#1b9e77' };
+const SERVER_COLORS: Record<ServerId, string> = {
+  herald: '#d95f02',
+  socketio: '#7570b3',
+  ws: '#1b9e77',
+  'herald-sse': '#e6ab02',
+  'herald-grpc': '#a6761d',
+  'sse-node': '#66a61e',
+  'herald-redis': '#e7298a',
+  'socketio-recovery': '#386cb0',
+  'herald-cluster': '#bf5b17',
+  'socketio-cluster': '#6a3d9a',
+};
 const KEY_SHADES = [1, 0.7, 0.45];
 
 function esc(s: string): string {
@@ -98,7 +109,7 @@ export function toSvg(run: RunResult): string {
   const panels: { spec: ChartSpec; values: { server: ServerId; key: string; label: string; value: number | null }[] }[] = [];
   for (const sc of run.scenarios) {
     for (const spec of sc.charts) {
-      const values = run.servers.flatMap((server) =>
+      const values = run.servers.filter((server) => sc.byServer[server]).flatMap((server) =>
         spec.keys.map((k) => ({ server, key: k.key, label: k.label, value: sc.byServer[server]?.metrics[k.key] ?? null })),
       );
       panels.push({ spec, values });

@@ -18,6 +18,7 @@ interface WorkerReport {
   bytes: number;
   lastAt: number;
   latency: HistogramData;
+  latencyRemote: HistogramData;
   loopDelayMaxMs: number;
   gcMaxMs: number;
 }
@@ -40,10 +41,34 @@ export interface PoolReport {
   bytes: number;
   lastAt: number;
   latency: Histogram;
+  /** Deliveries to devices not on the first node (cluster scenarios): cross-node. */
+  latencyRemote: Histogram;
   /** The longest event-loop stall of any load process in this phase (part of every latency it measured). */
   loopDelayMaxMs: number;
   /** The longest GC pause of any load process in this phase. */
   gcMaxMs: number;
+}
+
+export interface StormResult {
+  open: number;
+  failed: number;
+  errors: Record<string, number>;
+  handshake: Histogram;
+  /** From the drop to the last device having its stream back and its replay received. */
+  allResumedMs: number;
+  /** Devices whose resume was not honoured (Herald `resumed` not true; Socket.IO a new session). */
+  notResumed: number;
+  /** Devices whose replay had not all arrived at the timeout. */
+  notCaughtUp: number;
+}
+
+export interface VerifyResult {
+  expected: number;
+  lost: number;
+  dups: number;
+  unexpected: number;
+  devicesWithLoss: number;
+  examples: string[];
 }
 
 /**
@@ -66,9 +91,13 @@ export class DevicePool {
     }
   }
 
-  /** Forks the load processes for up to `capacity` devices (two at least from 2 000 on, to use both cores' slack). */
-  static async create(server: ServerHandle, capacity: number): Promise<DevicePool> {
-    const n = Math.max(Math.ceil(capacity / DEVICES_PER_WORKER), capacity >= 2000 ? 2 : 1);
+  /**
+   * Forks the load processes for up to `capacity` devices (two at least from 2 000 on, to use both
+   * cores' slack). `nodes`: the servers of a cluster, devices spread over them round robin
+   * (`u<k>` on node k mod n). `track`: devices keep what they received, for {@link verify}.
+   */
+  static async create(server: ServerHandle, capacity: number, opts: { nodes?: ServerHandle[]; track?: boolean; workers?: number } = {}): Promise<DevicePool> {
+    const n = opts.workers ?? Math.max(Math.ceil(capacity / DEVICES_PER_WORKER), capacity >= 2000 ? 2 : 1);
     const per = Math.ceil(capacity / n);
     const workers: { proc: Spawned; first: number; count: number }[] = [];
     for (let i = 0; i < n; i++) {
@@ -82,7 +111,9 @@ export class DevicePool {
         workers.map((w) =>
           w.proc.rpc.call('init', {
             server: server.kind.id,
-            port: server.port,
+            transport: server.kind.transport ?? 'ws',
+            ports: (opts.nodes ?? [server]).map((s) => (server.kind.transport === 'grpc' ? Number(s.info.grpcPort) : s.port)),
+            track: opts.track ?? false,
             first: w.first,
             count: w.count,
             localAddress: nextSourceAddress(),
@@ -175,6 +206,7 @@ export class DevicePool {
       bytes: rs.reduce((a, r) => a + r.bytes, 0),
       lastAt: Math.max(0, ...rs.map((r) => r.lastAt)),
       latency: Histogram.from(rs.map((r) => r.latency)),
+      latencyRemote: Histogram.from(rs.map((r) => r.latencyRemote)),
       loopDelayMaxMs: Math.max(0, ...rs.map((r) => r.loopDelayMaxMs)),
       gcMaxMs: Math.max(0, ...rs.map((r) => r.gcMaxMs)),
     };
@@ -188,6 +220,53 @@ export class DevicePool {
       if (r.received >= expected || performance.now() >= deadline) return r;
       await new Promise((res) => setTimeout(res, 100));
     }
+  }
+
+  /**
+   * Reconnect storm: every device drops its connection at the same moment and reconnects with its
+   * resume position, `lanes` handshakes in flight per load process. Times are from the first drop.
+   */
+  async storm(lanes: number, timeoutMs: number): Promise<StormResult> {
+    const rs = await Promise.all(
+      this.#workers.map((w) =>
+        w.proc.rpc.call<{
+          t0: number;
+          open: number;
+          failed: number;
+          errors: Record<string, number>;
+          handshake: HistogramData;
+          lastResumedAt: number;
+          notResumed: number;
+          notCaughtUp: number;
+        }>('storm', { lanes, timeoutMs }, timeoutMs + 60_000),
+      ),
+    );
+    const t0 = Math.min(...rs.map((r) => r.t0));
+    const errors: Record<string, number> = {};
+    for (const r of rs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const sum = (f: (r: (typeof rs)[number]) => number) => rs.reduce((a, r) => a + f(r), 0);
+    return {
+      open: sum((r) => r.open),
+      failed: sum((r) => r.failed),
+      errors,
+      handshake: Histogram.from(rs.map((r) => r.handshake)),
+      allResumedMs: Math.max(...rs.map((r) => r.lastResumedAt)) - t0,
+      notResumed: sum((r) => r.notResumed),
+      notCaughtUp: sum((r) => r.notCaughtUp),
+    };
+  }
+
+  /** Exact delivery check of a tracked pool (see the worker's `verify`). */
+  async verify(total: number, offset: number, clients: number, ambiguous: number[]): Promise<VerifyResult> {
+    const rs = await Promise.all(this.#workers.map((w) => w.proc.rpc.call<VerifyResult>('verify', { total, offset, clients, ambiguous }, 60_000)));
+    return {
+      expected: rs.reduce((a, r) => a + r.expected, 0),
+      lost: rs.reduce((a, r) => a + r.lost, 0),
+      dups: rs.reduce((a, r) => a + r.dups, 0),
+      unexpected: rs.reduce((a, r) => a + r.unexpected, 0),
+      devicesWithLoss: rs.reduce((a, r) => a + r.devicesWithLoss, 0),
+      examples: rs.flatMap((r) => r.examples).slice(0, 5),
+    };
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,8 @@ export interface PublishTotals {
   publisherCpuPct: number;
   /** The publishers' longest event-loop stall, ms. */
   loopDelayMaxMs: number;
+  /** Per publisher process (in order): `data._s` of its requests that failed (see PublishResult). */
+  failedSeqs: number[][];
 }
 
 export type PublishSpec = Omit<PublishRun, 'port' | 'localAddress' | 'offset' | 'headers' | 'pathTemplate' | 'client' | 'pipelining'> & {
@@ -99,6 +101,7 @@ export class PublisherPool {
       publisherCpuUsPerRequest: cpuUs / Math.max(1, ok + failed),
       publisherCpuPct: (cpuUs / 1000 / elapsed) * 100,
       loopDelayMaxMs: Math.max(0, ...results.map((r) => r.loopDelayMaxMs)),
+      failedSeqs: results.map((r) => r.failedSeqs ?? []),
     };
   }
 
@@ -135,5 +138,6 @@ export function addTotals(parts: PublishTotals[]): PublishTotals {
     publisherCpuUsPerRequest: cpuUs / Math.max(1, ok + failed),
     publisherCpuPct: elapsed ? (cpuUs / 1000 / elapsed) * 100 : 0,
     loopDelayMaxMs: Math.max(0, ...parts.map((r) => r.loopDelayMaxMs)),
+    failedSeqs: [],
   };
 }

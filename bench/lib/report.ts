@@ -20,6 +20,8 @@ export interface ScenarioResult {
   metrics: MetricSpec[];
   charts: import('../scenarios/types.js').ChartSpec[];
   byServer: Partial<Record<ServerId, ServerOutcome>>;
+  /** Ratio columns [subject, peer]; absent: Herald ÷ each peer. */
+  ratios?: [ServerId, ServerId][];
   targets: (TargetResult & { id: string; text: string })[];
 }
 
@@ -69,30 +71,28 @@ export function toMarkdown(run: RunResult): string {
     'Each server runs in its own process; devices and publishers in other processes (≤ 5 000 devices each, each on its own loopback source address). Ratios are Herald ÷ peer within this run: on a shared 2-core machine they mean more than the absolute numbers.',
   );
   out.push('');
-  const servers = run.servers;
-  const peers = servers.filter((s) => s !== 'herald');
   for (const sc of run.scenarios) {
+    // The servers this scenario measured, in the run's order.
+    const servers = run.servers.filter((s) => sc.byServer[s]);
+    const pairs: [ServerId, ServerId][] = (sc.ratios ?? servers.filter((s) => s !== 'herald').map((p): [ServerId, ServerId] => ['herald', p])).filter(
+      ([a, b]) => servers.includes(a) && servers.includes(b),
+    );
     out.push(`## ${sc.title}`);
     out.push('');
-    const head = [
-      'metric',
-      ...servers.map((s) => SERVER_KINDS[s].label),
-      ...(servers.includes('herald') ? peers.map((p) => `Herald ÷ ${SERVER_KINDS[p].label}`) : []),
-    ];
+    const head = ['metric', ...servers.map((s) => SERVER_KINDS[s].label), ...pairs.map(([a, b]) => `${SERVER_KINDS[a].label} ÷ ${SERVER_KINDS[b].label}`)];
     out.push(`| ${head.join(' | ')} |`);
     out.push(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const spec of sc.metrics) {
       const cells = servers.map((s) => formatNumber(sc.byServer[s]?.metrics[spec.key], spec.digits ?? 0));
-      const h = sc.byServer.herald?.metrics[spec.key];
-      const ratios = servers.includes('herald') ? peers.map((p) => ratio(h, sc.byServer[p]?.metrics[spec.key])) : [];
+      const ratios = pairs.map(([a, b]) => ratio(sc.byServer[a]?.metrics[spec.key], sc.byServer[b]?.metrics[spec.key]));
       out.push(`| ${spec.label}${spec.unit ? ` (${spec.unit})` : ''} | ${[...cells, ...ratios].join(' | ')} |`);
     }
     const bg = servers.map((s) => sc.byServer[s]?.backgroundCores).map((b) => (b == null ? '—' : b.toFixed(2)));
-    out.push(`| background load before (cores busy with other work) | ${bg.join(' | ')} |${servers.includes('herald') ? ' |'.repeat(peers.length) : ''}`);
+    out.push(`| background load before (cores busy with other work) | ${bg.join(' | ')} |${' |'.repeat(pairs.length)}`);
     if (servers.some((s) => sc.byServer[s]?.gc)) {
       const gc = servers.map((s) => sc.byServer[s]?.gc);
       const cell = (f: (g: NonNullable<ServerOutcome['gc']>) => number, d: number) => gc.map((g) => (g ? formatNumber(f(g), d) : '—')).join(' | ');
-      const blank = servers.includes('herald') ? ' |'.repeat(peers.length) : '';
+      const blank = ' |'.repeat(pairs.length);
       out.push(`| server GC pauses while measuring: longest (ms) | ${cell((g) => g.maxMs, 1)} |${blank}`);
       out.push(`| server GC pauses while measuring: total (ms) | ${cell((g) => g.totalMs, 0)} |${blank}`);
       out.push(`| server event-loop stall while measuring: longest (ms) | ${cell((g) => g.loopDelayMaxMs ?? Number.NaN, 0)} |${blank}`);
@@ -110,9 +110,9 @@ export function toMarkdown(run: RunResult): string {
   }
   const targets = run.scenarios.flatMap((s) => s.targets);
   if (targets.length) {
-    out.push('## Targets of issue 4');
+    out.push('## Targets');
     out.push('');
-    out.push('| target | Herald measured | met |');
+    out.push('| target | measured | met |');
     out.push('|---|---:|:---:|');
     for (const t of targets) out.push(`| ${t.text} | ${t.measured} | ${t.met === null ? '—' : t.met ? 'yes' : `**no** (${describeMiss(t)})`} |`);
     out.push('');

@@ -63,7 +63,7 @@ export class ServerHandle {
     }
     const proc = spawnBenchProcess(`servers/${kind.script}`, kind.id, execArgv, env);
     try {
-      const started = await proc.rpc.call<StartedServer>('start', { settings: { ...DEFAULT_SERVER_SETTINGS, ...settings } }, 60_000);
+      const started = await proc.rpc.call<StartedServer>('start', { settings: { ...DEFAULT_SERVER_SETTINGS, ...kind.settings, ...settings } }, 60_000);
       return new ServerHandle(kind, proc, started, profile);
     } catch (err) {
       proc.child.kill('SIGKILL');

@@ -27,6 +27,14 @@ export interface Sizes {
   heartbeatDevices: number;
   heartbeatMs: number;
   heartbeatSeconds: number;
+  /** Reconnect storm (issue 5): devices, publishing rate and time around the storm. */
+  stormDevices: number;
+  stormRate: number;
+  stormSeconds: number;
+  /** Cluster (issue 7): devices over the 3 nodes, seconds per targeted phase, broadcasts. */
+  clusterDevices: number;
+  clusterSeconds: number;
+  clusterBroadcasts: number;
 }
 
 export const FULL: Sizes = {
@@ -50,6 +58,12 @@ export const FULL: Sizes = {
   heartbeatDevices: 15_000,
   heartbeatMs: 1000,
   heartbeatSeconds: 10,
+  stormDevices: 10_000,
+  stormRate: 2000,
+  stormSeconds: 15,
+  clusterDevices: 9000,
+  clusterSeconds: 6,
+  clusterBroadcasts: 12,
 };
 
 export const QUICK: Sizes = {
@@ -73,4 +87,10 @@ export const QUICK: Sizes = {
   heartbeatDevices: 3000,
   heartbeatMs: 1000,
   heartbeatSeconds: 3,
+  stormDevices: 2000,
+  stormRate: 1000,
+  stormSeconds: 6,
+  clusterDevices: 1500,
+  clusterSeconds: 2,
+  clusterBroadcasts: 4,
 };

@@ -38,3 +38,32 @@ export function absoluteTarget(id: string, text: string, metric: string, op: Op,
     },
   };
 }
+
+/** `subject`'s `metric` against `factor` × `peer`'s, within the run (servers other than Herald's WebSocket). */
+export function pairTarget(id: string, text: string, metric: string, subject: ServerId, op: Op, factor: number, peer: ServerId): Target {
+  return {
+    id,
+    text,
+    evaluate(by: Partial<Record<ServerId, Metrics>>): TargetResult {
+      const h = by[subject]?.[metric];
+      const p = by[peer]?.[metric];
+      if (h == null || p == null || p === 0) return { measured: 'not measured', met: null, ratio: null };
+      return { measured: `${fmt(h / p)} × ${SERVER_KINDS[peer].label}`, ...judge(h, op, p * factor) };
+    },
+  };
+}
+
+/** `subject`'s `metric` against a fixed bound. */
+export function boundTarget(id: string, text: string, metric: string, subject: ServerId, op: Op, bound: number, unit: string): Target {
+  return {
+    id,
+    text,
+    evaluate(by: Partial<Record<ServerId, Metrics>>): TargetResult {
+      const h = by[subject]?.[metric];
+      if (h == null) return { measured: 'not measured', met: null, ratio: null };
+      const r = judge(h, op, bound);
+      // A bound of 0 (lost = 0): the ratio is meaningless, the verdict is not.
+      return { measured: `${fmt(h)} ${unit}`, met: r.met, ratio: bound === 0 ? null : r.ratio };
+    },
+  };
+}

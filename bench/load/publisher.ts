@@ -45,6 +45,8 @@ export interface PublishResult {
   cpuUs: number;
   /** Its longest event-loop stall (ms): a paced request waits it out before it is even sent. */
   loopDelayMaxMs: number;
+  /** Sequence numbers (`data._s`) of the requests that did not get 2xx (at most the first 10 000). */
+  failedSeqs: number[];
 }
 
 const MAX_LIFETIME_MS = 30 * 60_000;
@@ -62,6 +64,7 @@ async function run(r: PublishRun): Promise<PublishResult> {
   let notifications = 0;
   let seq = 0;
   let late = 0;
+  const failedSeqs: number[] = [];
 
   const one = async (scheduledAt: number) => {
     const s = seq++;
@@ -87,7 +90,10 @@ async function run(r: PublishRun): Promise<PublishResult> {
     if (res.status === 202 || res.status === 200) {
       ok++;
       notifications += r.mode === 'batch' ? batchAccepted(res.body) : 1;
-    } else failed++;
+    } else {
+      failed++;
+      if (failedSeqs.length < 10_000) failedSeqs.push(s);
+    }
   };
 
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -128,7 +134,7 @@ async function run(r: PublishRun): Promise<PublishResult> {
   const cpu = process.cpuUsage(cpu0);
   loopDelay.disable();
   http.close();
-  return { ok, failed, notifications, elapsedMs, statuses, latency: latency.toJSON(), late, cpuUs: cpu.user + cpu.system, loopDelayMaxMs: loopDelay.max / 1e6 };
+  return { ok, failed, notifications, elapsedMs, statuses, latency: latency.toJSON(), late, cpuUs: cpu.user + cpu.system, loopDelayMaxMs: loopDelay.max / 1e6, failedSeqs };
 }
 
 function batchAccepted(text: string): number {

@@ -1,10 +1,26 @@
 import { broadcastFanout } from './broadcast-fanout.js';
+import { cluster } from './cluster.js';
 import { connectRate } from './connect-rate.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { idleMemory } from './idle-memory.js';
+import { reconnectStorm } from './reconnect-storm.js';
+import { redisStorePublish } from './redis-store-publish.js';
 import { sustainedBroadcast } from './sustained-broadcast.js';
 import { targetedPublish } from './targeted-publish.js';
+import { transportFanout, transportMemory } from './transports.js';
 import type { Scenario } from './types.js';
 
-/** Every scenario, in run order. A new one (SSE, gRPC, Redis store, cluster) is one more import here. */
-export const SCENARIOS: Scenario[] = [idleMemory, connectRate, broadcastFanout, sustainedBroadcast, targetedPublish, heartbeatCost];
+/** Every scenario, in run order: issue 4's comparison, then the transports (6), the Redis store (5) and the cluster (7). */
+export const SCENARIOS: Scenario[] = [
+  idleMemory,
+  connectRate,
+  broadcastFanout,
+  sustainedBroadcast,
+  targetedPublish,
+  heartbeatCost,
+  transportMemory,
+  transportFanout,
+  redisStorePublish,
+  reconnectStorm,
+  cluster,
+];

@@ -1,5 +1,6 @@
 import type { DevicePool } from '../lib/devices.js';
 import type { PublisherPool } from '../lib/publishers.js';
+import type { BenchRedis } from '../lib/redis.js';
 import type { ServerHandle } from '../lib/servers.js';
 import type { Sizes } from '../lib/sizes.js';
 import type { ServerId, ServerKind, ServerSettings } from '../servers/kinds.js';
@@ -58,8 +59,15 @@ export interface ScenarioContext {
   /** Where diagnostics may write heap snapshots (`--heap-snapshot`), or null. */
   heapSnapshotDir: string | null;
   log(msg: string): void;
+  /**
+   * Starts a server process. A kind that needs Redis (`kind.redis`) gets a private redis-server of
+   * its own unless `settings.redisUrl` names one ({@link startRedis}); it is stopped after the scenario.
+   */
   startServer(settings?: Partial<ServerSettings>): Promise<ServerHandle>;
-  openDevices(server: ServerHandle, capacity: number): Promise<DevicePool>;
+  /** A private redis-server for this scenario (several servers of a cluster share it). */
+  startRedis(): Promise<BenchRedis>;
+  /** `nodes`: a cluster's servers, devices spread over them; `track`: exact delivery tracking. */
+  openDevices(server: ServerHandle, capacity: number, opts?: { nodes?: ServerHandle[]; track?: boolean; workers?: number }): Promise<DevicePool>;
   openPublishers(server: ServerHandle, processes: number): PublisherPool;
 }
 
@@ -75,6 +83,11 @@ export interface Scenario {
   /** The numbers it reports (labels may name the sizes of the run). */
   metrics(sizes: Sizes): MetricSpec[];
   targets: Target[];
+  /**
+   * The ratio columns of the table: [subject, peer] pairs. @default Herald ÷ each peer (issue 4's
+   * scenarios); scenarios of other servers name their own.
+   */
+  ratios?: [ServerId, ServerId][];
   /** Panels of the run's SVG chart. */
   charts?: ChartSpec[];
   /** One server at a time: a fresh server process and fresh load processes for each. */

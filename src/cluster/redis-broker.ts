@@ -264,6 +264,13 @@ export class RedisBroker implements Broker {
     s.close(reason);
   }
 
+  async attachedDevices(clientId: string): Promise<Set<string>> {
+    const all = await this.#cmd.hgetall(this.#reg(clientId));
+    const out = new Set<string>();
+    for (const [deviceId, raw] of Object.entries(all)) if ((JSON.parse(raw) as { st: string }).st === 'a') out.add(deviceId);
+    return out;
+  }
+
   async forwardAnswer(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean> {
     const raw = await this.#cmd.hget(this.#reg(clientId), deviceId);
     if (raw === null) return false;

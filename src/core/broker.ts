@@ -17,6 +17,8 @@ export interface Broker {
   admit?(clientId: string, deviceId: string): Promise<void>;
   /** Hands a heartbeat answer / ack to the node holding the device's stream; whether there is one. */
   forwardAnswer?(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean>;
+  /** The client's devices attached anywhere in the cluster (one registry read). */
+  attachedDevices?(clientId: string): Promise<Set<string>>;
   /** Removes a device wherever it is attached or registered in the cluster; whether it existed. */
   remove?(clientId: string, deviceId: string): Promise<boolean>;
   /** The client's devices on every node (null: use this node's registry). */

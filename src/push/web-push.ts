@@ -162,7 +162,10 @@ export class WebPush {
       }
       // Nothing delivered anywhere: every subscribed device is a push target. Otherwise skip the
       // devices attached now (the snapshot is taken synchronously, at routing time).
-      const attached = delivered === 0 ? null : this.#attachedDevices(clientId);
+      // Locally the snapshot is free and taken now; in a cluster it costs a Redis read, so it is
+      // taken only for a client that has push subscriptions at all (most publishes stop at that).
+      const local = this.#node.broker.kind === 'local';
+      const attached = delivered === 0 ? null : local ? this.#attachedDevices(clientId) : () => this.#attachedDevices(clientId);
       void this.#pushToClient(n, clientId, attached);
     } catch (err) {
       this.#log.warn({ err, id: n.id }, 'push trigger failed');
@@ -178,9 +181,15 @@ export class WebPush {
     }
   }
 
-  async #pushToClient(n: StoredNotification, clientId: string, attachedAtRoute: Set<string> | Promise<Set<string>> | null): Promise<void> {
+  async #pushToClient(
+    n: StoredNotification,
+    clientId: string,
+    attachedAtRoute: Set<string> | Promise<Set<string>> | (() => Set<string> | Promise<Set<string>>) | null,
+  ): Promise<void> {
     try {
-      const [subs, attached] = await Promise.all([this.store.list(clientId), attachedAtRoute]);
+      const subs = await this.store.list(clientId);
+      if (subs.length === 0) return;
+      const attached = await (typeof attachedAtRoute === 'function' ? attachedAtRoute() : attachedAtRoute);
       for (const sub of subs) if (!attached?.has(sub.deviceId)) this.sender.enqueue(sub, n);
     } catch (err) {
       this.#log.warn({ err, clientId }, 'push subscription lookup failed; no push');
@@ -204,6 +213,8 @@ function localAttached(node: HeraldNode, clientId: string): Set<string> {
 }
 
 async function clusterAttached(node: HeraldNode, clientId: string): Promise<Set<string>> {
+  const fromRegistry = await node.broker.attachedDevices?.(clientId);
+  if (fromRegistry) return fromRegistry;
   const view = await node.clientView(clientId);
   return new Set(view.devices.filter((d) => d.state === 'attached').map((d) => d.deviceId));
 }

@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis';
+import { startRedis, type TestRedis } from '../../test/support/redis.js';
+
+/** What a redis-server did between two samples. */
+export interface RedisDelta {
+  /** used_cpu_user + used_cpu_sys (main thread and I/O threads), µs. */
+  cpuUs: number;
+  wallMs: number;
+  /** Commands executed (INFO commandstats `calls`, summed), without the bench's own INFO calls. */
+  calls: number;
+  byCommand: Record<string, number>;
+}
+
+interface Sample {
+  cpuUs: number;
+  atMs: number;
+  calls: Record<string, number>;
+}
+
+/**
+ * A private redis-server for one scenario, started like the tests' harness does (its own free
+ * port on 127.0.0.1, its own temporary dir, no persistence; never the machine's Redis on 6379),
+ * and read through `INFO cpu` and `INFO commandstats`, never through anything the servers use.
+ */
+export class BenchRedis {
+  readonly #server: TestRedis;
+  readonly #client: Redis;
+
+  private constructor(server: TestRedis) {
+    this.#server = server;
+    this.#client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  }
+
+  static async start(): Promise<BenchRedis> {
+    const r = new BenchRedis(await startRedis());
+    await r.#client.connect();
+    return r;
+  }
+
+  get url(): string {
+    return this.#server.url;
+  }
+
+  get pid(): number | undefined {
+    return this.#server.process.pid;
+  }
+
+  async sample(): Promise<Sample> {
+    const text = await this.#client.info('all');
+    const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
+    const calls: Record<string, number> = {};
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
+    return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, atMs: performance.now(), calls };
+  }
+
+  delta(a: Sample, b: Sample): RedisDelta {
+    const byCommand: Record<string, number> = {};
+    let calls = 0;
+    for (const [k, v] of Object.entries(b.calls)) {
+      if (k === 'info') continue;
+      const d = v - (a.calls[k] ?? 0);
+      if (d > 0) {
+        byCommand[k] = d;
+        calls += d;
+      }
+    }
+    return { cpuUs: b.cpuUs - a.cpuUs, wallMs: b.atMs - a.atMs, calls, byCommand };
+  }
+
+  async stop(): Promise<void> {
+    this.#client.disconnect();
+    await this.#server.stop();
+  }
+}

@@ -1,0 +1,264 @@
+import { sleep } from '../lib/children.js';
+import type { DevicePool } from '../lib/devices.js';
+import { Histogram, nowMs } from '../lib/histogram.js';
+import { postJson } from '../lib/http.js';
+import { interleave, median } from '../lib/interleave.js';
+import type { PublisherPool, PublishTotals } from '../lib/publishers.js';
+import type { BenchRedis, RedisDelta } from '../lib/redis.js';
+import type { ServerHandle, WindowCost } from '../lib/servers.js';
+import { pairTarget } from '../lib/targets.js';
+import type { Scenario, ScenarioOutcome } from './types.js';
+
+const NODES = 3;
+const CLOSED_CONCURRENCY = 32;
+const PACED_CONCURRENCY = 64;
+const SEQ_TIMEOUT_MS = 15_000;
+const GAP_MS = 100;
+/** Each targeted phase is cut into this many slices per cluster, the clusters taking turns. */
+const SLICES = 2;
+
+interface Acc {
+  deliveries: number;
+  publishes: number;
+  ms: number;
+  nodeCpuUs: number;
+  redis: RedisDelta;
+  latency: Histogram;
+  remote: Histogram;
+}
+
+const emptyAcc = (): Acc => ({
+  deliveries: 0,
+  publishes: 0,
+  ms: 0,
+  nodeCpuUs: 0,
+  redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} },
+  latency: new Histogram(),
+  remote: new Histogram(),
+});
+
+interface Rig {
+  nodes: ServerHandle[];
+  redis: BenchRedis;
+  pool: DevicePool;
+  pubs: PublisherPool;
+  open: number;
+  notes: string[];
+  closed: Acc;
+  paced: Acc;
+  broadcast: Acc;
+  closedTotals: PublishTotals[];
+  pacedSliceP99: number[];
+  rates: number[];
+  incomplete: number;
+}
+
+function addRedis(a: RedisDelta, b: RedisDelta): void {
+  a.cpuUs += b.cpuUs;
+  a.wallMs += b.wallMs;
+  a.calls += b.calls;
+  for (const [k, v] of Object.entries(b.byCommand)) a.byCommand[k] = (a.byCommand[k] ?? 0) + v;
+}
+
+/** Measures one stretch on every node of a cluster and its redis-server. */
+async function measured(rig: Rig, label: string, acc: Acc, fn: () => Promise<{ deliveries: number; publishes: number }>): Promise<void> {
+  const r0 = await rig.redis.sample();
+  const ws = await Promise.all(rig.nodes.map((n) => n.begin(label)));
+  const t0 = performance.now();
+  const { deliveries, publishes } = await fn();
+  const ms = performance.now() - t0;
+  const costs: WindowCost[] = await Promise.all(rig.nodes.map((n, i) => n.end(ws[i])));
+  const r1 = await rig.redis.sample();
+  acc.deliveries += deliveries;
+  acc.publishes += publishes;
+  acc.ms += ms;
+  acc.nodeCpuUs += costs.reduce((a, c) => a + c.cpuUs, 0);
+  addRedis(acc.redis, rig.redis.delta(r0, r1));
+}
+
+const topCommands = (r: RedisDelta, per: number) =>
+  Object.entries(r.byCommand)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${(v / Math.max(1, per)).toFixed(2)}`)
+    .join(', ');
+
+/**
+ * Issue 7: three Herald nodes on one redis-server beside three Socket.IO servers with
+ * `@socket.io/redis-adapter` on another, each node its own process. Devices are spread over the
+ * three nodes (`u<k>` on node k mod 3); every publish goes to the first node, so two thirds of
+ * targeted deliveries and of every broadcast cross nodes through Redis. Targeted publishes: closed
+ * loop for throughput, then paced at the same rate for both clusters (half the slower one's
+ * closed-loop rate) for latency; broadcasts one at a time. Each redis-server is the bench's own:
+ * its CPU (`INFO cpu`) and commands (`INFO commandstats`) over each phase are divided by the
+ * deliveries of that phase.
+ */
+export const cluster: Scenario = {
+  id: 'cluster',
+  title: 'Three nodes on Redis: cross-node delivery',
+  servers: ['herald-cluster', 'socketio-cluster'],
+  ratios: [['herald-cluster', 'socketio-cluster']],
+  metrics: (s) => [
+    { key: 'devices', label: `devices over ${NODES} nodes (of ${s.clusterDevices.toLocaleString('en')})`, unit: '', better: 'higher' },
+    { key: 'targetedPerSec', label: 'targeted: publishes / s on one node, closed loop', unit: '/s', better: 'higher' },
+    { key: 'pacedRate', label: 'targeted, paced: rate (same for both)', unit: '/s', better: 'higher' },
+    { key: 'targetedP50', label: 'targeted, paced: publish-to-receive p50', unit: 'ms', better: 'lower', digits: 2 },
+    { key: 'targetedP99', label: `targeted, paced: publish-to-receive p99 (median of ${SLICES} slices)`, unit: 'ms', better: 'lower', digits: 2 },
+    { key: 'targetedRemoteP99', label: 'targeted, paced: p99 of cross-node deliveries only', unit: 'ms', better: 'lower', digits: 2 },
+    { key: 'targetedNodeCpuUs', label: 'targeted: CPU of all nodes / delivery', unit: 'µs', better: 'lower', digits: 1 },
+    { key: 'targetedRedisCmds', label: 'targeted: Redis commands / delivery', unit: '', better: 'lower', digits: 2 },
+    { key: 'targetedRedisCpuUs', label: 'targeted: Redis CPU / delivery', unit: 'µs', better: 'lower', digits: 1 },
+    { key: 'targetedRedisCpuPct', label: 'targeted, closed loop: Redis CPU', unit: '% of a core', better: 'lower' },
+    { key: 'broadcastPerSec', label: `broadcast: deliveries / s (median of ${s.clusterBroadcasts})`, unit: '/s', better: 'higher' },
+    { key: 'broadcastP50', label: 'broadcast: latency p50', unit: 'ms', better: 'lower', digits: 1 },
+    { key: 'broadcastP99', label: 'broadcast: latency p99', unit: 'ms', better: 'lower', digits: 1 },
+    { key: 'broadcastNodeCpuUs', label: 'broadcast: CPU of all nodes / delivery', unit: 'µs', better: 'lower', digits: 2 },
+    { key: 'broadcastRedisCmds', label: 'broadcast: Redis commands / broadcast', unit: '', better: 'lower', digits: 1 },
+    { key: 'broadcastRedisCpuUs', label: 'broadcast: Redis CPU / broadcast', unit: 'µs', better: 'lower', digits: 0 },
+  ],
+  targets: [
+    pairTarget('cluster-targeted-redis', 'Cluster: Redis commands per targeted delivery ≤ Socket.IO + redis-adapter', 'targetedRedisCmds', 'herald-cluster', '<=', 1, 'socketio-cluster'),
+    pairTarget('cluster-targeted-p99', 'Cluster: targeted cross-node p99 ≤ 1.1 × Socket.IO + redis-adapter', 'targetedRemoteP99', 'herald-cluster', '<=', 1.1, 'socketio-cluster'),
+  ],
+  charts: [
+    { title: 'Cluster: targeted publishes', unit: 'publishes/s', keys: [{ key: 'targetedPerSec', label: 'publishes/s' }] },
+    {
+      title: 'Cluster: targeted latency (paced)',
+      unit: 'ms',
+      log: true,
+      keys: [
+        { key: 'targetedP50', label: 'p50' },
+        { key: 'targetedP99', label: 'p99' },
+      ],
+    },
+    { title: 'Cluster: Redis commands per targeted delivery', unit: 'commands', keys: [{ key: 'targetedRedisCmds', label: 'commands' }] },
+  ],
+  async runTogether(ctxs) {
+    const s = ctxs[0].sizes;
+    const n = s.clusterDevices;
+    const client = ctxs[0].httpClient;
+    const rigs: Rig[] = [];
+    for (const ctx of ctxs) {
+      const redis = await ctx.startRedis();
+      const nodes: ServerHandle[] = [];
+      for (let i = 0; i < NODES; i++) nodes.push(await ctx.startServer({ redisUrl: redis.url, nodeId: `bench-n${i}` }));
+      const pool = await ctx.openDevices(nodes[0], n, { nodes });
+      const c = await pool.connect(n);
+      ctx.log(`${c.open} devices connected over ${NODES} nodes`);
+      rigs.push({
+        nodes,
+        redis,
+        pool,
+        pubs: ctx.openPublishers(nodes[0], 1),
+        open: c.open,
+        notes: c.failed ? [`${c.failed} connections failed: ${JSON.stringify(c.errors)}`] : [],
+        closed: emptyAcc(),
+        paced: emptyAcc(),
+        broadcast: emptyAcc(),
+        closedTotals: [],
+        pacedSliceP99: [],
+        rates: [],
+        incomplete: 0,
+      });
+    }
+    // Registrations settle (batched registry writes), then a warm-up, not counted.
+    await sleep(1000);
+    const base = { target: 'client' as const, clients: n, batchSize: 1, client, rate: 0 };
+    for (const rig of rigs) await rig.pubs.run({ ...base, mode: 'closed', concurrency: CLOSED_CONCURRENCY, durationMs: 700 });
+    await sleep(500);
+
+    // Targeted, closed loop: throughput.
+    await interleave(rigs, SLICES, async (rig) => {
+      await rig.pool.phase(false);
+      await measured(rig, 'targeted-closed', rig.closed, async () => {
+        const t = await rig.pubs.run({ ...base, mode: 'closed', concurrency: CLOSED_CONCURRENCY, durationMs: (s.clusterSeconds * 1000) / SLICES });
+        rig.closedTotals.push(t);
+        const r = await rig.pool.waitReceived(t.ok, 10_000);
+        if (r.received < t.ok) rig.notes.push(`targeted closed loop: ${t.ok - r.received} of ${t.ok} not received within 10 s`);
+        return { deliveries: r.received, publishes: t.ok };
+      });
+    });
+    const closedRate = (rig: Rig) => rig.closed.publishes / (rig.closedTotals.reduce((a, t) => a + t.elapsedMs, 0) / 1000);
+    const pacedRate = Math.max(100, Math.floor(Math.min(...rigs.map(closedRate)) / 2));
+
+    // Targeted, paced at one rate for both: latency, all and cross-node.
+    await interleave(rigs, SLICES, async (rig) => {
+      await rig.pool.phase(false);
+      await measured(rig, 'targeted-paced', rig.paced, async () => {
+        const t = await rig.pubs.run({ ...base, mode: 'paced', rate: pacedRate, concurrency: PACED_CONCURRENCY, durationMs: (s.clusterSeconds * 1000) / SLICES });
+        const r = await rig.pool.waitReceived(t.ok, 10_000);
+        rig.paced.latency.merge(r.latency.toJSON());
+        rig.paced.remote.merge(r.latencyRemote.toJSON());
+        rig.pacedSliceP99.push(r.latency.percentileMs(99) ?? Number.NaN);
+        if (t.failed) rig.notes.push(`targeted paced: ${t.failed} publishes failed ${JSON.stringify(t.statuses)}`);
+        return { deliveries: r.received, publishes: t.ok };
+      });
+    });
+
+    // Broadcasts, one at a time.
+    const opens = await Promise.all(rigs.map((r) => r.pool.phase(true)));
+    let seq = 0;
+    await interleave(rigs, s.clusterBroadcasts, async (rig, k) => {
+      const mySeq = seq++;
+      await measured(rig, 'broadcast', rig.broadcast, async () => {
+        const done = rig.pool.waitSeq(mySeq, SEQ_TIMEOUT_MS);
+        const t = nowMs();
+        const node = rig.nodes[0];
+        const res = await postJson(node.port, node.kind.paths.broadcast, { title: 'Bench', message: 'cluster broadcast', data: { _t: t, _s: mySeq } }, node.kind.headers);
+        if (res.status !== 202) throw new Error(`${node.kind.label}: broadcast answered ${res.status}: ${res.body}`);
+        const r = await done;
+        if (!r.complete) rig.incomplete++;
+        else rig.rates.push((opens[k] / (r.lastAt - t)) * 1000);
+        return { deliveries: 0, publishes: 1 };
+      });
+      await sleep(GAP_MS);
+    });
+
+    const outcomes: ScenarioOutcome[] = [];
+    for (const rig of rigs) {
+      const b = await rig.pool.report();
+      rig.broadcast.deliveries = b.received;
+      rig.broadcast.latency.merge(b.latency.toJSON());
+      if (rig.incomplete) rig.notes.push(`${rig.incomplete} broadcasts did not reach every device within ${SEQ_TIMEOUT_MS} ms`);
+      if (b.closed) rig.notes.push(`${b.closed} devices were closed during the run: ${JSON.stringify(b.closeCodes)}`);
+      const tc = rig.closed;
+      const tp = rig.paced;
+      const targetedDeliveries = tc.deliveries + tp.deliveries;
+      const targetedRedis: RedisDelta = { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} };
+      addRedis(targetedRedis, tc.redis);
+      addRedis(targetedRedis, tp.redis);
+      rig.notes.push(`Redis commands per targeted delivery, top: ${topCommands(targetedRedis, targetedDeliveries)}`);
+      rig.notes.push(`Redis commands per broadcast, top: ${topCommands(rig.broadcast.redis, rig.broadcast.publishes)}`);
+      outcomes.push({
+        metrics: {
+          devices: rig.open,
+          targetedPerSec: closedRate(rig),
+          pacedRate,
+          targetedP50: tp.latency.percentileMs(50),
+          targetedP99: median(rig.pacedSliceP99.filter((x) => !Number.isNaN(x))),
+          targetedRemoteP99: tp.remote.percentileMs(99),
+          targetedNodeCpuUs: (tc.nodeCpuUs + tp.nodeCpuUs) / Math.max(1, targetedDeliveries),
+          targetedRedisCmds: targetedRedis.calls / Math.max(1, targetedDeliveries),
+          targetedRedisCpuUs: targetedRedis.cpuUs / Math.max(1, targetedDeliveries),
+          targetedRedisCpuPct: tc.redis.wallMs ? (tc.redis.cpuUs / 1000 / tc.redis.wallMs) * 100 : null,
+          broadcastPerSec: median(rig.rates),
+          broadcastP50: rig.broadcast.latency.percentileMs(50),
+          broadcastP99: rig.broadcast.latency.percentileMs(99),
+          broadcastNodeCpuUs: rig.broadcast.nodeCpuUs / Math.max(1, rig.broadcast.deliveries),
+          broadcastRedisCmds: rig.broadcast.redis.calls / Math.max(1, rig.broadcast.publishes),
+          broadcastRedisCpuUs: rig.broadcast.redis.cpuUs / Math.max(1, rig.broadcast.publishes),
+        },
+        notes: rig.notes,
+        details: {
+          targeted: {
+            closed: { publishes: tc.publishes, deliveries: tc.deliveries, redis: tc.redis },
+            paced: { publishes: tp.publishes, deliveries: tp.deliveries, redis: tp.redis, latency: tp.latency.summary(), remote: tp.remote.summary() },
+          },
+          broadcast: { count: rig.broadcast.publishes, deliveries: rig.broadcast.deliveries, redis: rig.broadcast.redis, perBroadcast: rig.rates.map(Math.round) },
+          nodes: rig.nodes.map((x) => x.info),
+        },
+      });
+    }
+    return outcomes;
+  },
+};
