@@ -139,7 +139,7 @@ export class SseTransport {
       connection: 'close',
     });
     const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
-    res.on('error', (err) => this.#node.log.debug({ err, clientId: hs.clientId, deviceId: hs.deviceId }, 'sse stream error'));
+    res.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'sse stream error'));
     res.on('close', () => {
       this.#lingering.delete(res);
       conn.session?.close('gone');
