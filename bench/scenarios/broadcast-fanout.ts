@@ -1,11 +1,11 @@
 import { sleep } from '../lib/children.js';
 import type { DevicePool } from '../lib/devices.js';
 import { nowMs } from '../lib/histogram.js';
-import { interleave, median } from '../lib/interleave.js';
 import { postJson } from '../lib/http.js';
+import { interleave, median } from '../lib/interleave.js';
 import type { ServerHandle } from '../lib/servers.js';
 import { ratioTarget } from '../lib/targets.js';
-import type { Scenario, ScenarioOutcome } from './types.js';
+import { LATENCY_METRICS, latencyChart, type Scenario, type ScenarioOutcome } from './types.js';
 
 const SEQ_TIMEOUT_MS = 15_000;
 /** Pause after each broadcast: one at a time, each measured alone. */
@@ -60,9 +60,7 @@ export const broadcastFanout: Scenario = {
       unit: '/s',
       better: 'higher',
     },
-    { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'max', label: 'latency max', unit: 'ms', better: 'lower', digits: 1 },
+    ...LATENCY_METRICS,
     { key: 'cpuUsPerDelivery', label: 'server CPU / delivery', unit: 'µs', better: 'lower', digits: 2 },
     { key: 'frameBytes', label: 'frame size', unit: 'B', better: 'lower' },
   ],
@@ -73,16 +71,7 @@ export const broadcastFanout: Scenario = {
   ],
   charts: [
     { title: 'Broadcast fan-out', unit: 'deliveries/s', keys: [{ key: 'deliveriesPerSec', label: 'deliveries/s' }] },
-    {
-      title: 'Broadcast fan-out latency',
-      unit: 'ms',
-      log: true,
-      keys: [
-        { key: 'p50', label: 'p50' },
-        { key: 'p99', label: 'p99' },
-        { key: 'max', label: 'max' },
-      ],
-    },
+    latencyChart('Broadcast fan-out latency'),
   ],
   async runTogether(ctxs) {
     const { fanoutDevices: n, fanoutWarmup: warm, fanoutBroadcasts: count } = ctxs[0].sizes;

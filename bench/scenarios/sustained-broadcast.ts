@@ -4,7 +4,7 @@ import { postJson } from '../lib/http.js';
 import { interleave } from '../lib/interleave.js';
 import type { ServerHandle } from '../lib/servers.js';
 import { absoluteTarget } from '../lib/targets.js';
-import type { Scenario, ScenarioOutcome } from './types.js';
+import { LATENCY_METRICS, latencyChart, type Scenario, type ScenarioOutcome } from './types.js';
 
 const DRAIN_TIMEOUT_MS = 20_000;
 
@@ -56,9 +56,7 @@ export const sustainedBroadcast: Scenario = {
     { key: 'askedPerSec', label: `asked (${s.sustainedRate}/s × ${s.sustainedDevices.toLocaleString('en')} devices)`, unit: 'deliveries/s', better: 'higher' },
     { key: 'achievedPerSec', label: 'achieved', unit: 'deliveries/s', better: 'higher' },
     { key: 'achievedPct', label: 'achieved ÷ asked', unit: '%', better: 'higher', digits: 1 },
-    { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', digits: 1 },
-    { key: 'max', label: 'latency max', unit: 'ms', better: 'lower', digits: 1 },
+    ...LATENCY_METRICS,
     { key: 'serverCpuPct', label: 'server CPU', unit: '% of a core', better: 'lower', digits: 0 },
     { key: 'cpuUsPerDelivery', label: 'server CPU / delivery', unit: 'µs', better: 'lower', digits: 2 },
     { key: 'lost', label: 'not delivered', unit: '', better: 'lower' },
@@ -69,16 +67,7 @@ export const sustainedBroadcast: Scenario = {
   ],
   charts: [
     { title: 'Sustained broadcast, achieved', unit: 'deliveries/s', keys: [{ key: 'achievedPerSec', label: 'achieved/s' }] },
-    {
-      title: 'Sustained broadcast latency',
-      unit: 'ms',
-      log: true,
-      keys: [
-        { key: 'p50', label: 'p50' },
-        { key: 'p99', label: 'p99' },
-        { key: 'max', label: 'max' },
-      ],
-    },
+    latencyChart('Sustained broadcast latency'),
   ],
   async runTogether(ctxs) {
     const { sustainedDevices: n, sustainedRate: rate, sustainedSeconds: secs, sustainedWindows: windows } = ctxs[0].sizes;

@@ -98,3 +98,24 @@ export interface Scenario {
    */
   runTogether?(ctxs: ScenarioContext[]): Promise<ScenarioOutcome[]>;
 }
+
+/** The p50 / p99 / max latency rows most delivery scenarios report (ms). */
+export const LATENCY_METRICS: MetricSpec[] = [
+  { key: 'p50', label: 'latency p50', unit: 'ms', better: 'lower', digits: 1 },
+  { key: 'p99', label: 'latency p99', unit: 'ms', better: 'lower', digits: 1 },
+  { key: 'max', label: 'latency max', unit: 'ms', better: 'lower', digits: 1 },
+];
+
+/** A log-scale chart of those three latencies. */
+export function latencyChart(title: string): ChartSpec {
+  return {
+    title,
+    unit: 'ms',
+    log: true,
+    keys: [
+      { key: 'p50', label: 'p50' },
+      { key: 'p99', label: 'p99' },
+      { key: 'max', label: 'max' },
+    ],
+  };
+}

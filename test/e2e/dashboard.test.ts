@@ -10,6 +10,7 @@ import { dashboardFeed } from '../../src/api/dashboard.js';
 import type { Herald } from '../../src/server.js';
 import { API_KEY, connectDevice, JWT_SECRET, publishTo, startTestHerald, token, until } from '../support/herald.js';
 import { startRedis } from '../support/redis.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser.js';
 
 /**
  * The operator dashboard in headless Chromium against a real node with real WebSocket devices:
@@ -19,7 +20,7 @@ import { startRedis } from '../support/redis.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
 
 let h: Herald;
 let ctx: BrowserContext;
@@ -67,16 +68,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1600, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   page = ctx.pages()[0] ?? (await ctx.newPage());
   page.on('request', (r) => requested.push(r.url()));
