@@ -6,6 +6,10 @@ import type { WebPush } from './web-push.js';
  * `herald_push_*` metrics, read from the push counters at scrape time (nothing on the hot path).
  * Registered on the node's registry by the API layer:
  * `registerPushMetrics(app.herald.metrics.registry, push)`.
+ *
+ * Names stay distinct as OpenMetrics families: a counter `x_total` is the family `x` there, so no
+ * other metric may be called `x` (the gauge of held subscriptions and the counter of their changes
+ * once were `herald_push_subscriptions` and `herald_push_subscriptions_total`).
  */
 export function registerPushMetrics(registry: Registry, push: WebPush): void {
   const s = push.stats;
@@ -59,7 +63,7 @@ export function registerPushMetrics(registry: Registry, push: WebPush): void {
     },
   });
   new Counter({
-    name: 'herald_push_subscriptions_total',
+    name: 'herald_push_subscription_changes_total',
     help: 'Push subscriptions added and removed on this node',
     labelNames: ['change'],
     registers: r,

@@ -1,5 +1,5 @@
-import parsePrometheus from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
+import { parseExpositionStrict } from '../support/exposition.js';
 import { API_KEY, api, connectDevice, publishTo, startTestHerald } from '../support/herald.js';
 
 describe('publisher API errors', () => {
@@ -109,7 +109,12 @@ describe('client view, stats, health and metrics', () => {
     expect((await api(h, 'GET', '/health', undefined, null)).body).toEqual({ status: 'ok' });
     expect((await api(h, 'GET', '/health/ready', undefined, null)).body).toEqual({ ready: true });
     expect((await api(h, 'GET', '/health/connections', undefined, null)).body).toEqual({ total: 1, clients: 1, byTransport: { ws: 1, sse: 0, grpc: 0 } });
-    expect((await api(h, 'GET', '/health/heartbeats', undefined, null)).body).toMatchObject({ sent: expect.any(Number), answered: expect.any(Number), missed: 0, zombies: 0 });
+    expect((await api(h, 'GET', '/health/heartbeats', undefined, null)).body).toMatchObject({
+      sent: expect.any(Number),
+      answered: expect.any(Number),
+      missed: 0,
+      zombies: 0,
+    });
     expect((await api(h, 'GET', '/health/stale', undefined, null)).body).toMatchObject({ stale: 0, cleaned: 0 });
     const stats = (await api(h, 'GET', '/api/v1/stats')).body;
     expect(stats).toMatchObject({ total: 1, clients: 1, notifications: { published: 1, delivered: 1, dropped: 0 }, node: h.config.NODE_ID, zombies: 0 });
@@ -124,7 +129,7 @@ describe('client view, stats, health and metrics', () => {
     await d.closed;
     const res = await fetch(`${h.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
-    const families = parsePrometheus(await res.text()) as { name: string; type: string; metrics: { value?: string; labels?: Record<string, string>; buckets?: object }[] }[];
+    const families = parseExpositionStrict(await res.text());
     const byName = new Map(families.map((f) => [f.name, f]));
     for (const name of [
       'herald_connections',
@@ -139,12 +144,11 @@ describe('client view, stats, health and metrics', () => {
     ]) {
       expect(byName.has(name), name).toBe(true);
     }
-    expect(byName.get('herald_heartbeat_rtt_seconds')?.type).toBe('HISTOGRAM');
-    const published = byName.get('herald_notifications_published_total')?.metrics[0];
-    expect(Number(published?.value)).toBe(1);
-    const delivered = byName.get('herald_notifications_delivered_total')?.metrics.find((m) => m.labels?.transport === 'ws');
-    expect(Number(delivered?.value)).toBe(1);
-    const disc = byName.get('herald_disconnects_total')?.metrics.find((m) => m.labels?.reason === 'normal');
-    expect(Number(disc?.value)).toBe(1);
+    expect(byName.get('herald_heartbeat_rtt_seconds')?.type).toBe('histogram');
+    expect(byName.get('herald_notifications_published_total')?.samples[0].value).toBe(1);
+    const delivered = byName.get('herald_notifications_delivered_total')?.samples.find((m) => m.labels.transport === 'ws');
+    expect(delivered?.value).toBe(1);
+    const disc = byName.get('herald_disconnects_total')?.samples.find((m) => m.labels.reason === 'normal');
+    expect(disc?.value).toBe(1);
   });
 });

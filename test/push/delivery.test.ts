@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseExpositionStrict } from '../support/exposition.js';
 import { api, connectDevice, publishTo, until } from '../support/herald.js';
 import { type BrowserSubscription, PushServiceStandIn } from './push-service.js';
 import { deviceCall, type PushHerald, sleep, startPushHerald, subscribe } from './support.js';
@@ -57,9 +58,11 @@ describe('Web Push fallback: who gets a push', () => {
     expect(h.push.stats).toMatchObject({ enqueued: 1, sent: 1, retries: 0, failed: 0 });
     // Counted in /metrics.
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    parseExpositionStrict(metrics);
     expect(metrics).toMatch(/^herald_push_total\{[^}]*outcome="sent"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^herald_push_enqueued_total\{[^}]*\} 1$/m);
     expect(metrics).toMatch(/^herald_push_subscriptions\{[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^herald_push_subscription_changes_total\{[^}]*change="added"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^herald_push_queue\{[^}]*state="queued"[^}]*\} 0$/m);
   });
 
