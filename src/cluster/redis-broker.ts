@@ -106,9 +106,14 @@ export class RedisBroker implements Broker {
   readonly #scripts: Scripts;
   #hub: Hub | null = null;
   #presence: ClusterPresence | null = null;
-  /** Last position handed to local sessions, per client stream (and the broadcast stream). */
-  readonly #last = new Map<string, StreamPos>();
-  /** Notifications waiting while a gap in their stream is repaired from the store. */
+  /**
+   * Last position handed to local sessions, per client stream (and the broadcast stream); null:
+   * the stream was empty when the first local session of it went live. No entry: no local session
+   * of that stream is live yet, so this node does not know where the stream stands — arrivals wait
+   * in {@link #repairing} until one goes live and tells (its replay's head).
+   */
+  readonly #last = new Map<string, StreamPos | null>();
+  /** Notifications waiting while a gap in their stream is repaired, or until its position is known. */
   readonly #repairing = new Map<string, StoredNotification[]>();
   /** Sessions closed by another node's claim: their disconnect event carries the claim's epoch. */
   readonly #kicked = new WeakMap<Session, number>();
@@ -210,11 +215,19 @@ export class RedisBroker implements Broker {
   #claim(s: Session): void {
     const d = s.device;
     const now = Date.now();
-    this.#cmd
-      .sadd(this.#nodeConns(this.#o.nodeId), d.connectionId)
-      .catch(() => {});
+    this.#cmd.sadd(this.#nodeConns(this.#o.nodeId), d.connectionId).catch(() => {});
     this.#scripts
-      .heraldClaim(this.#reg(d.clientId), this.#pres(d.clientId), d.deviceId, this.#o.nodeId, s.sid, s.conn.kind, now, this.#o.maxDevicesPerClient, this.#o.clientLimitPolicy)
+      .heraldClaim(
+        this.#reg(d.clientId),
+        this.#pres(d.clientId),
+        d.deviceId,
+        this.#o.nodeId,
+        s.sid,
+        s.conn.kind,
+        now,
+        this.#o.maxDevicesPerClient,
+        this.#o.clientLimitPolicy,
+      )
       .then((reply) => {
         const r = reply as string[];
         if (r[0] === 'reject') {
@@ -233,7 +246,15 @@ export class RedisBroker implements Broker {
           this.#offline.delete(d.clientId);
         }
         if (onlineEpoch !== '0') this.#emit({ type: 'client.online', clientId: d.clientId, ts: now, epoch: Number(onlineEpoch) });
-        if (connEpoch !== '0') this.#emit({ type: 'device.connected', clientId: d.clientId, deviceId: d.deviceId, transport: s.conn.kind as TransportKind, ts: now, epoch: Number(connEpoch) });
+        if (connEpoch !== '0')
+          this.#emit({
+            type: 'device.connected',
+            clientId: d.clientId,
+            deviceId: d.deviceId,
+            transport: s.conn.kind as TransportKind,
+            ts: now,
+            epoch: Number(connEpoch),
+          });
       })
       .catch((err) => this.#failed('claim', err));
   }
@@ -310,6 +331,10 @@ export class RedisBroker implements Broker {
       this.#last.delete(d.clientId);
       this.#repairing.delete(d.clientId);
     }
+    if (this.#hub?.connectionCount === 0) {
+      this.#last.delete(BROADCAST);
+      this.#repairing.delete(BROADCAST);
+    }
     this.#cmd.srem(this.#nodeConns(this.#o.nodeId), d.connectionId).catch(() => {});
     const kickedEpoch = this.#kicked.get(s);
     if (kickedEpoch !== undefined) {
@@ -357,7 +382,10 @@ export class RedisBroker implements Broker {
     let attached = 0;
     for (const [dev, raw] of Object.entries(all)) if (dev !== deviceId && JSON.parse(raw).st === 'a') attached++;
     if (attached >= this.#o.maxDevicesPerClient) {
-      throw new HeraldError('HERALD_ERR_CLIENT_LIMIT', `client ${clientId} has ${attached} devices attached across the cluster (limit ${this.#o.maxDevicesPerClient})`);
+      throw new HeraldError(
+        'HERALD_ERR_CLIENT_LIMIT',
+        `client ${clientId} has ${attached} devices attached across the cluster (limit ${this.#o.maxDevicesPerClient})`,
+      );
     }
   }
 
@@ -394,22 +422,28 @@ export class RedisBroker implements Broker {
 
   /**
    * Hands a notification to local sessions in stream order. A position that skips one this node
-   * has not seen (pub/sub lost it, or two nodes' publishes crossed) is repaired from the store
-   * first; what arrives meanwhile waits.
+   * has not seen (pub/sub lost it, or two nodes' publishes crossed — the first ones of an empty
+   * stream included) is repaired from the store first; what arrives meanwhile waits. Before any
+   * local session of the stream is live, this node does not know where the stream stands:
+   * arrivals wait until one goes live ({@link #live}).
    */
   #deliver(n: StoredNotification): number {
     const hub = this.#hub;
     if (!hub) return 0;
     const key = n.clientId ?? BROADCAST;
-    if (n.clientId !== null && !hub.hasSessions(n.clientId)) return 0;
+    if (n.clientId !== null ? !hub.hasSessions(n.clientId) : hub.connectionCount === 0) return 0;
     const waiting = this.#repairing.get(key);
     if (waiting) {
       waiting.push(n);
       return 0;
     }
-    const last = this.#last.get(key);
-    if (last !== undefined && !isAfter(n.pos, last)) return 0;
-    if (last !== undefined && n.prev !== null && isAfter(n.prev, last)) {
+    if (!this.#last.has(key)) {
+      this.#repairing.set(key, [n]);
+      return 0;
+    }
+    const last = this.#last.get(key) ?? null;
+    if (!isAfter(n.pos, last)) return 0;
+    if (n.prev !== null && isAfter(n.prev, last)) {
       this.#repairing.set(key, [n]);
       void this.#repair(key, n.clientId, last);
       return 0;
@@ -418,38 +452,52 @@ export class RedisBroker implements Broker {
     return hub.deliver(new Outgoing(n));
   }
 
-  async #repair(key: string, clientId: string | null, from: StreamPos): Promise<void> {
-    let last = from;
-    for (;;) {
-      const waiting = this.#repairing.get(key);
-      if (!waiting || waiting.length === 0) break;
-      const upTo = waiting[waiting.length - 1].pos;
-      try {
-        const missed = await this.#o.store.range(clientId, last, upTo, Date.now());
-        this.stats.gapsRepaired++;
-        waiting.push(...missed);
-      } catch (err) {
-        this.#failed('gap repair', err);
-      }
-      const batch = (this.#repairing.get(key) ?? []).sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
+  /** Reads what is missing before the waiting notifications from the store, then delivers all in order. */
+  async #repair(key: string, clientId: string | null, from: StreamPos | null): Promise<void> {
+    const waiting = this.#repairing.get(key);
+    if (!waiting || waiting.length === 0) {
       this.#repairing.delete(key);
-      for (const n of batch) {
-        if (!isAfter(n.pos, last)) continue;
-        last = n.pos;
-        this.#last.set(key, n.pos);
-        this.#hub?.deliver(new Outgoing(n));
-      }
-      break;
+      return;
+    }
+    let upTo = waiting[0].pos;
+    for (const n of waiting) upTo = maxPos(upTo, n.pos) as StreamPos;
+    try {
+      const missed = await this.#o.store.range(clientId, from, upTo, Date.now());
+      this.stats.gapsRepaired++;
+      this.#repairing.get(key)?.push(...missed);
+    } catch (err) {
+      this.#failed('gap repair', err);
+    }
+    const batch = this.#repairing.get(key);
+    if (batch !== waiting) return; // the stream's last local session left meanwhile
+    this.#repairing.delete(key);
+    batch.sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
+    let last = from;
+    for (const n of batch) {
+      if (!isAfter(n.pos, last)) continue;
+      last = n.pos;
+      this.#last.set(key, n.pos);
+      this.#hub?.deliver(new Outgoing(n));
     }
   }
 
+  /**
+   * A local session finished its replay at `head`. The first live session of a stream on this node
+   * tells where the stream stands; what arrived before waits and is delivered from there (with a
+   * repair, since the order of arrivals is not the stream's). A stream already known keeps its
+   * position: the new session's replay may be ahead of what other local sessions were handed.
+   */
   #live(s: Session, head: Cursor): void {
-    const c = s.device.clientId;
-    const cur = this.#last.get(c) ?? null;
-    const nc = maxPos(cur, head.c);
-    if (nc) this.#last.set(c, nc);
-    const nb = maxPos(this.#last.get(BROADCAST) ?? null, head.b);
-    if (nb) this.#last.set(BROADCAST, nb);
+    const clientId = s.device.clientId;
+    const streams: [string, StreamPos | null, string | null][] = [
+      [clientId, head.c, clientId],
+      [BROADCAST, head.b, null],
+    ];
+    for (const [key, pos, streamClient] of streams) {
+      if (this.#last.has(key)) continue;
+      this.#last.set(key, pos);
+      if (this.#repairing.has(key)) void this.#repair(key, streamClient, pos);
+    }
   }
 
   /** After Redis came back: re-register live streams and fetch what pub/sub may have dropped. */
@@ -460,6 +508,7 @@ export class RedisBroker implements Broker {
     for (const s of hub.sessions()) if (s.state === 'live') this.#claim(s);
     for (const [key, last] of [...this.#last]) {
       const clientId = key === BROADCAST ? null : key;
+      if (this.#repairing.has(key)) continue;
       try {
         const heads = await this.#o.store.heads(clientId ?? '-');
         const head = clientId === null ? heads.b : heads.c;
@@ -560,9 +609,14 @@ export class RedisBroker implements Broker {
 
   async clientView(clientId: string): Promise<ClientView | null> {
     const [all, pres] = await Promise.all([this.#cmd.hgetall(this.#reg(clientId)), this.#cmd.hgetall(this.#pres(clientId))]);
-    const entries = Object.entries(all).map(([deviceId, raw]) => ({ deviceId, v: JSON.parse(raw) as { n: string; s: string; st: 'a' | 'd'; c: number; t: string } }));
+    const entries = Object.entries(all).map(([deviceId, raw]) => ({
+      deviceId,
+      v: JSON.parse(raw) as { n: string; s: string; st: 'a' | 'd'; c: number; t: string },
+    }));
     const figures = await Promise.all(
-      entries.map(({ deviceId, v }) => this.#cmd.hget(this.#nodeDevices(v.n), `${clientId}:${deviceId}`).then((f) => (f ? (JSON.parse(f) as (number | null)[]) : null))),
+      entries.map(({ deviceId, v }) =>
+        this.#cmd.hget(this.#nodeDevices(v.n), `${clientId}:${deviceId}`).then((f) => (f ? (JSON.parse(f) as (number | null)[]) : null)),
+      ),
     );
     return {
       clientId,
@@ -570,7 +624,10 @@ export class RedisBroker implements Broker {
       epoch: Number(pres.epoch ?? 0),
       devices: entries.map(({ deviceId, v }, i) => {
         const local = this.#hub?.device(clientId, deviceId);
-        const f = local?.session && v.n === this.#o.nodeId ? [local.lastHeartbeatAt, local.lastNotificationAt, local.notificationCount, local.rttMs] : (figures[i] ?? [null, null, 0, null]);
+        const f =
+          local?.session && v.n === this.#o.nodeId
+            ? [local.lastHeartbeatAt, local.lastNotificationAt, local.notificationCount, local.rttMs]
+            : (figures[i] ?? [null, null, 0, null]);
         return {
           deviceId,
           connectionId: `${clientId}:${deviceId}`,

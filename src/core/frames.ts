@@ -1,4 +1,4 @@
-import { cursorBroadcastPart, cursorClientPart } from './cursor.js';
+import { cursorPart } from './cursor.js';
 import type { DisconnectReason } from './disconnect.js';
 import type { StoredNotification } from './types.js';
 
@@ -32,7 +32,7 @@ export class Outgoing {
 
   constructor(n: StoredNotification) {
     this.n = n;
-    this.part = n.clientId === null ? cursorBroadcastPart(n.pos) : cursorClientPart(n.pos);
+    this.part = cursorPart(n.pos, n.epoch);
   }
 
   get isBroadcast(): boolean {

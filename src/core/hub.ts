@@ -1,4 +1,4 @@
-import { type Cursor, maxPos } from './cursor.js';
+import { type Cursor, laterCursor } from './cursor.js';
 import type { CloseReason, DisconnectReason } from './disconnect.js';
 import { HeraldError } from './errors.js';
 import type { Outgoing } from './frames.js';
@@ -380,7 +380,7 @@ export class Hub implements SessionOwner {
 
   ackReceived(s: Session, cursor: Cursor): void {
     const prev = this.#pendingAcks.get(s);
-    const merged = prev ? { c: maxPos(prev.cursor.c, cursor.c), b: maxPos(prev.cursor.b, cursor.b) } : cursor;
+    const merged = prev ? laterCursor(prev.cursor, cursor) : cursor;
     this.#pendingAcks.set(s, { clientId: s.device.clientId, deviceId: s.device.deviceId, cursor: merged });
     if (this.#ackTimer === null) {
       this.#ackTimer = setTimeout(() => this.flushAcks(), this.opts.ackFlushMs ?? 250);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Broker } from './broker.js';
 import type { HeraldConfig } from './config.js';
-import { type Cursor, decodeCursor, encodeCursor } from './cursor.js';
+import { type Cursor, decodeCursor, encodeCursor, START } from './cursor.js';
 import { HeraldError, invalid } from './errors.js';
 import { Outgoing } from './frames.js';
 import { Hub } from './hub.js';
@@ -121,7 +121,8 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
       throw new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', 'the store could not keep the notification; nothing was published', { cause: err });
     }
     const n = appended.notification;
-    const cursor = encodeCursor(n.clientId === null ? { c: null, b: n.pos } : { c: n.pos, b: null });
+    // "Everything up to here" in the stream it was published to.
+    const cursor = encodeCursor(n.clientId === null ? { c: null, ce: null, b: n.pos, be: n.epoch } : { c: n.pos, ce: n.epoch, b: null, be: null });
     if (appended.duplicate) return { id: n.id, cursor, delivered: 0, stored: appended.stored };
     this.hub.stats.published++;
     const delivered = await this.broker.route(n);
@@ -142,30 +143,28 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
 
   async #replay(session: Session, p: ConnectParams): Promise<void> {
     try {
+      // The cursor the device came with, else its stored cursor: a resume, broadcasts included.
+      // Neither: what is pending for its client, after the newest position any device acknowledged.
+      const resumeFrom = p.cursor ?? (await this.store.getDeviceCursor(p.clientId, p.deviceId));
       let after: Cursor;
-      let broadcasts = true;
-      let honoured = true;
-      const stored = p.cursor ? null : await this.store.getDeviceCursor(p.clientId, p.deviceId);
-      if (p.cursor) after = p.cursor;
-      else if (stored) after = stored;
+      if (resumeFrom) after = resumeFrom;
       else {
-        after = { c: await this.store.getClientAcked(p.clientId), b: null };
-        broadcasts = false;
-        honoured = false;
+        const acked = await this.store.getClientAcked(p.clientId);
+        after = { ...START, c: acked?.pos ?? null, ce: acked?.epoch ?? null };
       }
       if (session.state !== 'replaying') return;
-      session.startAt(after.c, after.b);
-      const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts }, Date.now());
+      const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null }, Date.now());
       const items = r.items.map((n) => new Outgoing(n));
       session.goLive(
         {
           type: 'welcome',
           connectionId: session.connectionId,
           heartbeat: { intervalMs: this.config.HEARTBEAT_INTERVAL_MS, timeoutMs: this.config.HEARTBEAT_TIMEOUT_MS },
-          resumed: honoured && !r.lost,
+          resumed: resumeFrom !== null && !r.lost,
           pending: items.length,
         },
         items,
+        r.from,
         r.head,
         Date.now(),
       );

@@ -1,5 +1,5 @@
-import { type Cursor, cursorBroadcastPart, cursorClientPart, isAfter, maxPos, type StreamPos } from './cursor.js';
-import type { CloseReason, DisconnectReason } from './disconnect.js';
+import { type Cursor, cursorPart, isAfter, maxPos, type StreamPos } from './cursor.js';
+import type { CloseReason } from './disconnect.js';
 import type { ControlFrame, Encoder, Outgoing } from './frames.js';
 import type { DeviceView } from './types.js';
 import type { WheelEntry } from './wheel.js';
@@ -116,9 +116,17 @@ export class Session implements WheelEntry {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   closeReason: CloseReason | null = null;
 
-  /** What this device has been handed, in both streams; its cursor is built from these. */
+  /** What this device has been handed, in both streams: a notification at or before is a duplicate. */
   lastC: StreamPos | null = null;
   lastB: StreamPos | null = null;
+  /**
+   * Where the device's cursor stands in each stream, with the stream's epoch: at least what it was
+   * handed, and, from its welcome on, at least the heads it was placed at ("everything up to here").
+   */
+  #curC: StreamPos | null = null;
+  #curB: StreamPos | null = null;
+  #epochC: string | null = null;
+  #epochB: string | null = null;
   #cPart = '0';
   #bPart = '0';
 
@@ -174,15 +182,23 @@ export class Session implements WheelEntry {
   }
 
   #send(out: Outgoing): void {
-    const pos = out.n.pos;
-    if (out.n.clientId === null) {
-      if (!isAfter(pos, this.lastB)) return;
-      this.lastB = pos;
-      this.#bPart = out.part;
+    const n = out.n;
+    if (n.clientId === null) {
+      if (!isAfter(n.pos, this.lastB)) return;
+      this.lastB = n.pos;
+      if (isAfter(n.pos, this.#curB) || n.epoch !== this.#epochB) {
+        this.#curB = n.pos;
+        this.#epochB = n.epoch;
+        this.#bPart = out.part;
+      }
     } else {
-      if (!isAfter(pos, this.lastC)) return;
-      this.lastC = pos;
-      this.#cPart = out.part;
+      if (!isAfter(n.pos, this.lastC)) return;
+      this.lastC = n.pos;
+      if (isAfter(n.pos, this.#curC) || n.epoch !== this.#epochC) {
+        this.#curC = n.pos;
+        this.#epochC = n.epoch;
+        this.#cPart = out.part;
+      }
     }
     this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
     const now = Date.now();
@@ -231,20 +247,30 @@ export class Session implements WheelEntry {
     }
   }
 
-  get hasQueued(): boolean {
-    return this.#queue.length > 0 || this.conn.bufferedBytes() > 0;
-  }
-
   /**
    * The replay is read: welcome, the replayed items, then what arrived live meanwhile (each
-   * dropped if already sent), then live. `head` is where both streams stood after the replay.
+   * dropped if already sent), then live. `from` is where the device was placed in each stream (the
+   * replay follows it), `head` where both streams stood after the replay (PROTOCOL.md "A cursor
+   * means everything up to here"): the welcome's cursor covers everything before the welcome but
+   * the pending items, so a stream with nothing pending is covered up to its head.
    */
-  goLive(welcome: Omit<Extract<ControlFrame, { type: 'welcome' }>, 'cursor'>, items: Outgoing[], head: Cursor, now: number): void {
+  goLive(welcome: Omit<Extract<ControlFrame, { type: 'welcome' }>, 'cursor'>, items: Outgoing[], from: Cursor, head: Cursor, now: number): void {
     if (this.state !== 'replaying') return;
     const held = this.#held ?? [];
     this.#held = null;
     this.state = 'live';
-    // The welcome carries where the device starts; each notification then carries its own cursor.
+    this.lastC = from.c;
+    this.lastB = from.b;
+    this.#placeC(from.c, from.ce);
+    this.#placeB(from.b, from.be);
+    let pendingC = false;
+    let pendingB = false;
+    for (const out of items) {
+      if (out.isBroadcast) pendingB = true;
+      else pendingC = true;
+    }
+    if (!pendingC) this.#placeC(head.c, head.ce);
+    if (!pendingB) this.#placeB(head.b, head.be);
     this.control({ ...welcome, cursor: this.cursor });
     // Replayed and held-live notifications together, in stream order: duplicates (both replayed
     // and live) are dropped by position, and live-only ones (ttlMs 0, never in a replay) keep
@@ -252,26 +278,27 @@ export class Session implements WheelEntry {
     const all = held.length === 0 ? items : [...items, ...held].sort(byPosition);
     for (const out of all) this.#send(out);
     // From here the device is at the head of both streams, even where nothing was for it.
-    const c = maxPos(this.lastC, head.c);
-    const b = maxPos(this.lastB, head.b);
-    if (c !== this.lastC && c !== null) {
-      this.lastC = c;
-      this.#cPart = cursorClientPart(c);
-    }
-    if (b !== this.lastB && b !== null) {
-      this.lastB = b;
-      this.#bPart = cursorBroadcastPart(b);
-    }
+    this.lastC = maxPos(this.lastC, head.c);
+    this.lastB = maxPos(this.lastB, head.b);
+    this.#placeC(head.c, head.ce);
+    this.#placeB(head.b, head.be);
     this.#scheduleFirst(now);
-    this.#owner.sessionLive(this, { c: this.lastC, b: this.lastB });
+    this.#owner.sessionLive(this, { c: this.lastC, b: this.lastB, ce: this.#epochC, be: this.#epochB });
   }
 
-  /** Positions to start from before the replay (the cursor the device came with). */
-  startAt(c: StreamPos | null, b: StreamPos | null): void {
-    this.lastC = c;
-    this.lastB = b;
-    this.#cPart = cursorClientPart(c);
-    this.#bPart = cursorBroadcastPart(b);
+  /** Moves the cursor's client-stream part to `pos` when that is further (or another epoch). */
+  #placeC(pos: StreamPos | null, epoch: string | null): void {
+    if (pos === null || !(isAfter(pos, this.#curC) || epoch !== this.#epochC)) return;
+    this.#curC = pos;
+    this.#epochC = epoch;
+    this.#cPart = cursorPart(pos, epoch);
+  }
+
+  #placeB(pos: StreamPos | null, epoch: string | null): void {
+    if (pos === null || !(isAfter(pos, this.#curB) || epoch !== this.#epochB)) return;
+    this.#curB = pos;
+    this.#epochB = epoch;
+    this.#bPart = cursorPart(pos, epoch);
   }
 
   #scheduleFirst(now: number): void {
@@ -366,11 +393,18 @@ export class Session implements WheelEntry {
     }
   }
 
-  /** The device acknowledged up to `cursor`; never beyond what it was sent. */
+  /**
+   * The device acknowledged up to `cursor`; never beyond its own cursor, and only in the epochs
+   * this stream is in (a half from another generation says nothing here and is dropped).
+   */
   ack(cursor: Cursor): void {
     if (this.state === 'closed') return;
-    const clamp = (p: StreamPos | null, limit: StreamPos | null) => (p === null || limit === null ? null : isAfter(p, limit) ? limit : p);
-    this.#owner.ackReceived(this, { c: clamp(cursor.c, this.lastC), b: clamp(cursor.b, this.lastB) });
+    const clamp = (p: StreamPos | null, epoch: string | null, cur: StreamPos | null, curEpoch: string | null) =>
+      p === null || cur === null || epoch !== curEpoch ? null : isAfter(p, cur) ? cur : p;
+    const c = clamp(cursor.c, cursor.ce, this.#curC, this.#epochC);
+    const b = clamp(cursor.b, cursor.be, this.#curB, this.#epochB);
+    if (c === null && b === null) return;
+    this.#owner.ackReceived(this, { c, ce: c === null ? null : this.#epochC, b, be: b === null ? null : this.#epochB });
   }
 
   /**
@@ -395,10 +429,5 @@ export class Session implements WheelEntry {
     this.#queueBytes = 0;
     this.#owner.sessionClosed(this, reason);
     this.conn.end(reason);
-  }
-
-  /** For the owner's close path: the reason as a server close name, if it was one. */
-  get serverReason(): DisconnectReason | null {
-    return this.closeReason === null || this.closeReason === 'gone' ? null : this.closeReason;
   }
 }

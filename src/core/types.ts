@@ -35,6 +35,8 @@ export interface StoredNotification {
   readonly pos: StreamPos;
   /** The position before it in the same stream (null at the stream's start), to find gaps. */
   readonly prev: StreamPos | null;
+  /** The generation of its stream (see cursor.ts): part of every cursor that names it. */
+  readonly epoch: string;
 }
 
 export interface AppendResult {
@@ -48,18 +50,28 @@ export interface AppendResult {
 export interface ReplayQuery {
   clientId: string;
   deviceId: string;
-  /** What the device has. `c`/`b` null with `fromStart` = everything retained. */
+  /**
+   * What the device has: its cursor on resume (`broadcasts: true`). For a device without one
+   * (`broadcasts: false`), `c`/`ce` is the client's newest acknowledged position and the pending
+   * client notifications after it are read (see placePending in store/streams.ts).
+   */
   after: Cursor;
-  /** Replay the broadcast stream too (only on resume). */
+  /** Resume: replay the broadcast stream too. Otherwise a pending read, broadcasts skipped. */
   broadcasts: boolean;
 }
 
 export interface ReplayResult {
   /** In order within each stream; the two streams merged by time. */
   items: StoredNotification[];
-  /** Current heads of both streams, after the items. */
+  /** Current heads of both streams (with their epochs), after the items. */
   head: Cursor;
-  /** Something after `after` is no longer held (trimmed by retention). */
+  /**
+   * Where the device starts in each stream: `after` where it could be placed, the head where it
+   * could not (PROTOCOL.md "A cursor the store cannot place"), or the broadcast head for a pending
+   * read. The items follow it.
+   */
+  from: Cursor;
+  /** Something the device should have had is no longer held, or its cursor could not be placed. */
   lost: boolean;
 }
 
@@ -77,9 +89,12 @@ export interface Store {
   range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]>;
   /** The device's acknowledged cursor, if any. */
   getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null>;
-  /** The newest client-stream position any device of the client acknowledged. */
-  getClientAcked(clientId: string): Promise<StreamPos | null>;
-  /** Saves a device's acknowledged cursor (never moves backwards) and the client's newest ack. */
+  /** The newest client-stream position any device of the client acknowledged, with its epoch. */
+  getClientAcked(clientId: string): Promise<{ pos: StreamPos; epoch: string | null } | null>;
+  /**
+   * Saves a device's acknowledged cursor and the client's newest ack. Never moves backwards within
+   * one stream epoch; a cursor of another epoch replaces the saved one.
+   */
   saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void>;
   /** Forgets a removed device's cursor. */
   forgetDevice(clientId: string, deviceId: string): Promise<void>;

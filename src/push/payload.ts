@@ -29,7 +29,7 @@ export interface PushPayload {
 export function pushPayload(n: StoredNotification, maxBytes = MAX_PLAINTEXT_BYTES): { json: string; truncated: boolean } {
   const p: PushPayload = {
     id: n.id,
-    cursor: encodeCursor({ c: n.pos, b: null }),
+    cursor: encodeCursor({ c: n.pos, ce: n.epoch, b: null, be: null }),
     title: n.title,
     message: n.message,
     service: n.service,

@@ -122,9 +122,9 @@ export class WebPush {
     const cursor = this.#node.parseCursor(rawCursor) as Cursor;
     const store = this.#node.store;
     const [heads, stored] = await Promise.all([store.heads(clientId), store.getDeviceCursor(clientId, deviceId)]);
-    const c = clamp(cursor.c, heads.c);
-    const b = cursor.b === null && stored === null ? heads.b : clamp(cursor.b, heads.b);
-    await store.saveDeviceCursor(clientId, deviceId, { c, b });
+    const c = cursor.ce === heads.ce ? clamp(cursor.c, heads.c) : null;
+    const b = cursor.b === null && stored === null ? heads.b : cursor.be === heads.be ? clamp(cursor.b, heads.b) : null;
+    await store.saveDeviceCursor(clientId, deviceId, { c, ce: c === null ? null : heads.ce, b, be: b === null ? null : heads.be });
   }
 
   /** Stops the trigger and the sender (what waits is dropped; in-flight pushes get a grace). */

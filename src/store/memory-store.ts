@@ -1,7 +1,7 @@
-import { type Cursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
+import { type Cursor, isAfter, laterCursor, laterMark, newEpoch, type StreamPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
 import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
-import { lostSince, mergeByTime, type StreamBounds } from './streams.js';
+import { mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface MemoryStoreOptions {
   /** @default 1000 */
@@ -14,6 +14,8 @@ const BROADCAST = '\u0000broadcast';
 
 /** One append-only stream: a client's own, or the broadcast stream. */
 class Stream {
+  /** This stream's generation: a stream dropped by prune and created again gets a new one. */
+  readonly epoch = newEpoch();
   items: StoredNotification[] = [];
   start = 0;
   last: StreamPos | null = null;
@@ -29,7 +31,7 @@ class Stream {
   }
 
   get bounds(): StreamBounds {
-    return { first: this.first, last: this.last, trimmed: this.trimmedThrough };
+    return { epoch: this.epoch, first: this.first, last: this.last, trimmed: this.trimmedThrough };
   }
 
   nextPos(now: number): StreamPos {
@@ -78,7 +80,7 @@ export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly #streams = new Map<string, Stream>();
   readonly #deviceCursors = new Map<string, Cursor>();
-  readonly #clientAcked = new Map<string, StreamPos>();
+  readonly #clientAcked = new Map<string, { pos: StreamPos; epoch: string | null }>();
   readonly #opts: MemoryStoreOptions;
 
   constructor(opts: MemoryStoreOptions) {
@@ -119,6 +121,7 @@ export class MemoryStore implements Store {
       priority: input.priority,
       pos: stream.nextPos(now),
       prev,
+      epoch: stream.epoch,
     };
     const stored = ttl !== 0;
     if (stored) {
@@ -131,22 +134,28 @@ export class MemoryStore implements Store {
 
   async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
     const own = this.#stream(q.clientId, false);
-    const bc = q.broadcasts ? this.#stream(BROADCAST, false) : undefined;
+    const bc = this.#stream(BROADCAST, false);
     own?.trim(now, this.#opts);
     bc?.trim(now, this.#opts);
     const live = (n: StoredNotification) => n.expiresAt === null || n.expiresAt > now;
-    const mine = (own?.after(q.after.c) ?? []).filter((n) => live(n) && (n.deviceId === null || n.deviceId === q.deviceId));
-    const all = (bc?.after(q.after.b) ?? []).filter(live);
-    const lost = lostSince(own?.bounds, q.after.c) || (q.broadcasts && lostSince(bc?.bounds, q.after.b));
+    const pc = q.broadcasts ? placeReader(own?.bounds, q.after.c, q.after.ce) : placePending(own?.bounds, q.after.c, q.after.ce);
+    const pb: Placement = q.broadcasts
+      ? placeReader(bc?.bounds, q.after.b, q.after.be)
+      : { from: bc?.last ?? null, epoch: bc?.epoch ?? null, lost: false, replay: false };
+    const mine = pc.replay ? (own?.after(pc.from) ?? []).filter((n) => live(n) && (n.deviceId === null || n.deviceId === q.deviceId)) : [];
+    const all = pb.replay ? (bc?.after(pb.from) ?? []).filter(live) : [];
     return {
       items: mergeByTime(mine, all),
-      head: { c: own?.last ?? q.after.c, b: q.broadcasts ? (bc?.last ?? q.after.b) : (this.#stream(BROADCAST, false)?.last ?? null) },
-      lost,
+      head: { c: own?.last ?? null, ce: own?.epoch ?? null, b: bc?.last ?? null, be: bc?.epoch ?? null },
+      from: { c: pc.from, ce: pc.epoch, b: pb.from, be: pb.epoch },
+      lost: pc.lost || pb.lost,
     };
   }
 
   async heads(clientId: string): Promise<Cursor> {
-    return { c: this.#stream(clientId, false)?.last ?? null, b: this.#stream(BROADCAST, false)?.last ?? null };
+    const own = this.#stream(clientId, false);
+    const bc = this.#stream(BROADCAST, false);
+    return { c: own?.last ?? null, ce: own?.epoch ?? null, b: bc?.last ?? null, be: bc?.epoch ?? null };
   }
 
   async range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]> {
@@ -159,16 +168,18 @@ export class MemoryStore implements Store {
     return this.#deviceCursors.get(`${clientId}:${deviceId}`) ?? null;
   }
 
-  async getClientAcked(clientId: string): Promise<StreamPos | null> {
+  async getClientAcked(clientId: string): Promise<{ pos: StreamPos; epoch: string | null } | null> {
     return this.#clientAcked.get(clientId) ?? null;
   }
 
   async saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void> {
     const key = `${clientId}:${deviceId}`;
     const old = this.#deviceCursors.get(key);
-    this.#deviceCursors.set(key, { c: maxPos(old?.c ?? null, cursor.c), b: maxPos(old?.b ?? null, cursor.b) });
-    const acked = maxPos(this.#clientAcked.get(clientId) ?? null, cursor.c);
-    if (acked) this.#clientAcked.set(clientId, acked);
+    this.#deviceCursors.set(key, old ? laterCursor(old, cursor) : cursor);
+    if (cursor.c === null) return;
+    const acked = this.#clientAcked.get(clientId);
+    const next = laterMark(acked ?? { pos: null, epoch: null }, { pos: cursor.c, epoch: cursor.ce });
+    if (next.pos !== null) this.#clientAcked.set(clientId, { pos: next.pos, epoch: next.epoch });
   }
 
   async forgetDevice(clientId: string, deviceId: string): Promise<void> {

@@ -6,8 +6,9 @@
  *
  * Stream entry fields: `j` the notification's JSON, `d` device id ('' = every device), `x` expiry
  * in ms since the epoch ('' = retention only), `p` the previous position of the stream.
- * Meta hash fields: `first` (the first position handed out), `last` (the newest, live-only ones
- * included), `trimmed` (the newest position retention dropped).
+ * Meta hash fields: `epoch` (the stream's generation, set when the stream is created), `first`
+ * (the first position handed out), `last` (the newest, live-only ones included), `trimmed` (the
+ * newest position retention dropped).
  */
 
 /** Shared helpers: positions are `ms-seq` stream ids; ms fits a Lua double exactly. */
@@ -54,8 +55,9 @@ end
 
 /**
  * Append. KEYS: stream, meta, idempotency key. ARGV: now, maxlen, retention ms, key ttl ms,
- * has idempotency key ('1'/'0'), store ('1'/'0': '0' = live only), json, device, expiresAt.
- * Returns {'dup', id, fields} for a known idempotency key, else {'new', id, prev}.
+ * has idempotency key ('1'/'0'), store ('1'/'0': '0' = live only), json, device, expiresAt,
+ * epoch (taken when this append creates the stream).
+ * Returns {'dup', id, fields, epoch} for a known idempotency key, else {'new', id, prev, epoch}.
  *
  * The position is computed here, not by `XADD *`: from the caller's `now` like XADD's own rule
  * (now-0, or last-(seq+1) when the clock has not passed the last position), and against `last`
@@ -71,7 +73,7 @@ if ARGV[5] == '1' then
   local known = redis.call('GET', KEYS[3])
   if known then
     local e = redis.call('XRANGE', KEYS[1], known, known)
-    if #e > 0 then return {'dup', e[1][1], e[1][2]} end
+    if #e > 0 then return {'dup', e[1][1], e[1][2], redis.call('HGET', KEYS[2], 'epoch') or ''} end
   end
 end
 local last = redis.call('HGET', KEYS[2], 'last')
@@ -83,6 +85,7 @@ end
 local id = idstr(ms, seq)
 redis.call('HSET', KEYS[2], 'last', id)
 redis.call('HSETNX', KEYS[2], 'first', id)
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[10])
 if ARGV[6] == '1' then
   redis.call('XADD', KEYS[1], id, 'j', ARGV[7], 'd', ARGV[8], 'x', ARGV[9], 'p', last or '')
   if ARGV[5] == '1' then redis.call('SET', KEYS[3], id, 'PX', ARGV[3]) end
@@ -92,23 +95,31 @@ end
 -- positions go with them (and a cursor then reads as from before this stream: lost).
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return {'new', id, last or ''}
+return {'new', id, last or '', redis.call('HGET', KEYS[2], 'epoch')}
 `;
 
 /**
  * Replay of one stream. KEYS: stream, meta. ARGV: now, maxlen, retention ms, after ('' = from the
- * start), device ('' = no device filter). Applies retention first, then returns
- * {first, last, trimmed, id1, fields1, id2, fields2, ...} with the entries after `after` that are
- * for this device and not expired.
+ * start), device ('' = no device filter), the epoch `after` belongs to, mode ('resume' or
+ * 'pending'). Applies retention first, then returns {first, last, trimmed, epoch, id1, fields1,
+ * id2, fields2, ...} with the entries after `after` that are for this device and not expired.
+ * An `after` of another epoch is not a position here: a resume gets no entries (it starts at the
+ * head), a pending read gets every entry (see store/streams.ts, which decides the same in JS).
  */
 export const REPLAY_LUA = `${HELPERS}
 local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 trimCount(KEYS[1], KEYS[2], maxlen)
 trimAge(KEYS[1], KEYS[2], now, retms)
-local meta = redis.call('HMGET', KEYS[2], 'first', 'last', 'trimmed')
-local out = {meta[1] or '', meta[2] or '', meta[3] or ''}
+local meta = redis.call('HMGET', KEYS[2], 'first', 'last', 'trimmed', 'epoch')
+local out = {meta[1] or '', meta[2] or '', meta[3] or '', meta[4] or ''}
 local start = '-'
-if ARGV[4] ~= '' then start = '(' .. ARGV[4] end
+if ARGV[4] ~= '' then
+  if ARGV[6] ~= (meta[4] or '') then
+    if ARGV[7] ~= 'pending' then return out end
+  else
+    start = '(' .. ARGV[4]
+  end
+end
 local device = ARGV[5]
 for _, e in ipairs(redis.call('XRANGE', KEYS[1], start, '+')) do
   local f = e[2]
@@ -125,15 +136,24 @@ return out
 `;
 
 /**
- * Saves a device's acknowledged cursor, never backwards, and the client's newest acknowledged
- * position. KEYS: the client's cursor hash. ARGV: device field, c ('' = none), b ('' = none),
- * ttl ms. The hash holds `d:<device>` = `<c>,<b>` and `acked` = `<c>`.
+ * Saves a device's acknowledged cursor, never backwards within an epoch, and the client's newest
+ * acknowledged position. KEYS: the client's cursor hash. ARGV: device field, c ('' = none),
+ * b ('' = none), ttl ms; c and b as `<epoch>:<ms>-<seq>`. The hash holds `d:<device>` = `<c>,<b>`
+ * and `acked` = `<c>`. A mark of another epoch than the saved one replaces it (positions of two
+ * generations do not compare; the newer acknowledgement wins).
  */
 export const SAVE_CURSOR_LUA = `${HELPERS}
+local function split(m)
+  local i = string.find(m, ':', 1, true)
+  if not i then return '', m end
+  return string.sub(m, 1, i - 1), string.sub(m, i + 1)
+end
 local function later(a, b)
   if a == '' then return b end
   if b == '' then return a end
-  if before(a, b) then return b end
+  local ea, pa = split(a)
+  local eb, pb = split(b)
+  if ea ~= eb or before(pa, pb) then return b end
   return a
 end
 local old = redis.call('HGET', KEYS[1], ARGV[1])

@@ -1,10 +1,10 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { type Cursor, isAfter, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
+import { type Cursor, markFromString, markToString, newEpoch, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
 import { APPEND_LUA, REPLAY_LUA, SAVE_CURSOR_LUA } from './redis-scripts.js';
-import { lostSince, mergeByTime } from './streams.js';
+import { mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Ignored when `redis` is given. */
@@ -61,10 +61,7 @@ interface Body {
   priority?: PublishInput['priority'];
 }
 
-interface StreamView {
-  first: StreamPos | null;
-  last: StreamPos | null;
-  trimmed: StreamPos | null;
+interface StreamView extends StreamBounds {
   items: StoredNotification[];
 }
 
@@ -74,9 +71,10 @@ interface StreamView {
  * Keys (P = prefix), every key of one client under the hash tag `{client}` so Redis Cluster keeps
  * them in one slot, the broadcast stream under its own tag `{!broadcast}`:
  * - `P{c}:s` the stream: one entry per stored notification, its id is the notification's position
- * - `P{c}:m` hash `first`, `last`, `trimmed` (positions; see redis-scripts.ts)
+ * - `P{c}:m` hash `epoch` (the stream's generation), `first`, `last`, `trimmed` (positions; see redis-scripts.ts)
  * - `P{c}:i:<key>` the position of the notification with that idempotency key (expires with retention)
  * - `P{c}:cur` hash `d:<device>` → `<c>,<b>` acknowledged cursor, `acked` → newest acked `c`
+ *   (each `<epoch>:<ms>-<seq>`)
  *
  * Appends, replays and cursor saves are Lua scripts (one command each, atomic per stream) on one
  * connection that pipelines: concurrent appends are written back to back and share round trips.
@@ -194,8 +192,9 @@ export class RedisStore implements Store {
       JSON.stringify(body),
       deviceId ?? '',
       expiresAt === null ? '' : String(expiresAt),
-    )) as [string, string, string | string[]];
-    if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[1], reply[2] as string[]), duplicate: true, stored: true };
+      newEpoch(),
+    )) as [string, string, string | string[], string];
+    if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
     const prev = reply[2] as string;
     const notification: StoredNotification = {
       id: body.id,
@@ -210,11 +209,20 @@ export class RedisStore implements Store {
       priority: input.priority,
       pos: streamIdToPos(reply[1]),
       prev: prev === '' ? null : streamIdToPos(prev),
+      epoch: reply[3],
     };
     return { notification, duplicate: false, stored };
   }
 
-  async #replayStream(tag: string, clientId: string | null, after: StreamPos | null, deviceId: string, now: number): Promise<StreamView> {
+  async #replayStream(
+    tag: string,
+    clientId: string | null,
+    after: StreamPos | null,
+    epoch: string | null,
+    mode: 'resume' | 'pending',
+    deviceId: string,
+    now: number,
+  ): Promise<StreamView> {
     const reply = (await this.#scripts.heraldReplay(
       this.#key(tag, 's'),
       this.#key(tag, 'm'),
@@ -223,43 +231,53 @@ export class RedisStore implements Store {
       this.#retentionMs,
       after === null ? '' : posToStreamId(after),
       deviceId,
+      epoch ?? '',
+      mode,
     )) as (string | string[])[];
+    const streamEpoch = reply[3] as string;
     const items: StoredNotification[] = [];
-    for (let i = 3; i < reply.length; i += 2) items.push(fromEntry(clientId, reply[i] as string, reply[i + 1] as string[]));
-    return { first: optPos(reply[0] as string), last: optPos(reply[1] as string), trimmed: optPos(reply[2] as string), items };
+    for (let i = 4; i < reply.length; i += 2) items.push(fromEntry(clientId, streamEpoch, reply[i] as string, reply[i + 1] as string[]));
+    return { epoch: streamEpoch || null, first: optPos(reply[0] as string), last: optPos(reply[1] as string), trimmed: optPos(reply[2] as string), items };
   }
 
   async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
     // One script per stream (they live in different cluster slots), sent together.
-    const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.deviceId, now);
-    if (!q.broadcasts) {
-      // Pending for a new device: no broadcasts, and its cursor starts at the broadcast head.
-      const [mine, b] = await Promise.all([own, this.#last(BROADCAST_TAG)]);
-      return { items: mine.items, head: { c: mine.last ?? q.after.c, b }, lost: lostSince(mine, q.after.c) };
-    }
-    const [mine, all] = await Promise.all([own, this.#replayStream(BROADCAST_TAG, null, q.after.b, '', now)]);
+    const mode = q.broadcasts ? 'resume' : 'pending';
+    const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.after.ce, mode, q.deviceId, now);
+    // A pending read skips broadcasts: the device starts at the broadcast head.
+    const bc = q.broadcasts ? this.#replayStream(BROADCAST_TAG, null, q.after.b, q.after.be, mode, '', now) : this.#meta(BROADCAST_TAG);
+    const [mine, all] = await Promise.all([own, bc]);
+    const pc = q.broadcasts ? placeReader(mine, q.after.c, q.after.ce) : placePending(mine, q.after.c, q.after.ce);
+    const pb: Placement = q.broadcasts ? placeReader(all, q.after.b, q.after.be) : { from: all.last, epoch: all.epoch, lost: false, replay: false };
     return {
-      items: mergeByTime(mine.items, all.items),
-      head: { c: mine.last ?? q.after.c, b: all.last ?? q.after.b },
-      lost: lostSince(mine, q.after.c) || lostSince(all, q.after.b),
+      items: mergeByTime(pc.replay ? mine.items : [], pb.replay ? all.items : []),
+      head: { c: mine.last, ce: mine.epoch, b: all.last, be: all.epoch },
+      from: { c: pc.from, ce: pc.epoch, b: pb.from, be: pb.epoch },
+      lost: pc.lost || pb.lost,
     };
   }
 
-  async #last(tag: string): Promise<StreamPos | null> {
-    return optPos(await this.#redis.hget(this.#key(tag, 'm'), 'last'));
+  async #meta(tag: string): Promise<StreamView> {
+    const [epoch, last] = await this.#redis.hmget(this.#key(tag, 'm'), 'epoch', 'last');
+    return { epoch: epoch || null, first: null, last: optPos(last), trimmed: null, items: [] };
   }
 
   async heads(clientId: string): Promise<Cursor> {
-    const [c, b] = await Promise.all([this.#last(clientId), this.#last(BROADCAST_TAG)]);
-    return { c, b };
+    const [c, b] = await Promise.all([this.#meta(clientId), this.#meta(BROADCAST_TAG)]);
+    return { c: c.last, ce: c.epoch, b: b.last, be: b.epoch };
   }
 
   async range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]> {
+    const tag = clientId ?? BROADCAST_TAG;
     const start = after === null ? '-' : `(${posToStreamId(after)}`;
-    const entries = await this.#redis.xrange(this.#key(clientId ?? BROADCAST_TAG, 's'), start, posToStreamId(upTo));
+    // One slot, one transaction: the entries and the epoch they belong to.
+    const replies = await this.#redis.multi().hget(this.#key(tag, 'm'), 'epoch').xrange(this.#key(tag, 's'), start, posToStreamId(upTo)).exec();
+    if (!replies) throw new Error('range transaction aborted');
+    for (const [err] of replies) if (err) throw err;
+    const epoch = (replies[0][1] as string | null) ?? '';
     const out: StoredNotification[] = [];
-    for (const [id, fields] of entries) {
-      const n = fromEntry(clientId, id, fields);
+    for (const [id, fields] of replies[1][1] as [string, string[]][]) {
+      const n = fromEntry(clientId, epoch, id, fields);
       if (n.expiresAt === null || n.expiresAt > now) out.push(n);
     }
     return out;
@@ -269,19 +287,22 @@ export class RedisStore implements Store {
     const v = await this.#redis.hget(this.#key(clientId, 'cur'), `d:${deviceId}`);
     if (v === null) return null;
     const i = v.indexOf(',');
-    return { c: optPos(v.slice(0, i)), b: optPos(v.slice(i + 1)) };
+    const c = markFromString(v.slice(0, i));
+    const b = markFromString(v.slice(i + 1));
+    return { c: c.pos, ce: c.epoch, b: b.pos, be: b.epoch };
   }
 
-  async getClientAcked(clientId: string): Promise<StreamPos | null> {
-    return optPos(await this.#redis.hget(this.#key(clientId, 'cur'), 'acked'));
+  async getClientAcked(clientId: string): Promise<{ pos: StreamPos; epoch: string | null } | null> {
+    const m = markFromString(await this.#redis.hget(this.#key(clientId, 'cur'), 'acked'));
+    return m.pos === null ? null : { pos: m.pos, epoch: m.epoch };
   }
 
   async saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void> {
     await this.#scripts.heraldSaveCursor(
       this.#key(clientId, 'cur'),
       `d:${deviceId}`,
-      cursor.c === null ? '' : posToStreamId(cursor.c),
-      cursor.b === null ? '' : posToStreamId(cursor.b),
+      markToString(cursor.c, cursor.ce),
+      markToString(cursor.b, cursor.be),
       this.#cursorTtlMs,
     );
   }
@@ -312,7 +333,7 @@ function optPos(id: string | null | undefined): StreamPos | null {
 }
 
 /** A notification from a stream entry: its id is the position, the fields as APPEND_LUA wrote them. */
-function fromEntry(clientId: string | null, id: string, fields: string[]): StoredNotification {
+function fromEntry(clientId: string | null, epoch: string, id: string, fields: string[]): StoredNotification {
   let body: Body | undefined;
   let device = '';
   let expires = '';
@@ -348,6 +369,7 @@ function fromEntry(clientId: string | null, id: string, fields: string[]): Store
     priority: body.priority,
     pos: streamIdToPos(id),
     prev: optPos(prev),
+    epoch,
   };
 }
 

@@ -1,22 +1,58 @@
 import { isAfter, type StreamPos } from '../core/cursor.js';
 import type { StoredNotification } from '../core/types.js';
 
-/** What both stores know about one stream, enough to tell whether a reader missed something. */
+/** What every store knows about one stream, enough to place a reader in it. */
 export interface StreamBounds {
+  /** The stream's generation (null: the stream does not exist). */
+  epoch: string | null;
   first: StreamPos | null;
   last: StreamPos | null;
   trimmed: StreamPos | null;
 }
 
+/** Where a reader starts in one stream. */
+export interface Placement {
+  /** Replay what comes after this position (null: from the stream's start). */
+  from: StreamPos | null;
+  /** The epoch `from` belongs to. */
+  epoch: string | null;
+  /** Something the reader should have had is no longer held, or its position could not be placed. */
+  lost: boolean;
+  /** false: the reader's position could not be placed; it starts at the head and replays nothing. */
+  replay: boolean;
+}
+
 /**
- * Whether a reader at `after` has missed something the stream no longer holds: dropped by
- * retention, from before this stream began (a restarted memory store, expired Redis keys, another
- * Redis), or a position the stream never reached. The same rule for every store.
+ * Places a reader that has everything up to `after` (of generation `epoch`) in stream `s`
+ * (PROTOCOL.md "A cursor the store cannot place"). The same rule for every store:
+ * - no position: from the start; lost when retention already dropped something;
+ * - a position of another generation (a legacy cursor without one included), of a stream that
+ *   no longer exists, or ahead of the stream's head (a clock step, a store that lost data):
+ *   unplaceable — lost, start at the head, replay nothing;
+ * - otherwise from there; lost when retention dropped something after it.
  */
-export function lostSince(s: StreamBounds | undefined, after: StreamPos | null): boolean {
-  if (after === null) return s?.trimmed != null;
-  if (!s || s.first === null || s.last === null) return true;
-  return isAfter(s.first, after) || isAfter(after, s.last) || (s.trimmed !== null && isAfter(s.trimmed, after));
+export function placeReader(s: StreamBounds | undefined, after: StreamPos | null, epoch: string | null): Placement {
+  const head = s?.last ?? null;
+  const streamEpoch = s?.epoch ?? null;
+  if (after === null) return { from: null, epoch: streamEpoch, lost: s?.trimmed != null, replay: true };
+  if (!s || s.last === null || epoch === null || epoch !== s.epoch || isAfter(after, s.last)) {
+    return { from: head, epoch: streamEpoch, lost: true, replay: false };
+  }
+  const lost = (s.first !== null && isAfter(s.first, after)) || (s.trimmed !== null && isAfter(s.trimmed, after));
+  return { from: after, epoch, lost, replay: true };
+}
+
+/**
+ * Places the pending read of a device that has no cursor: the client notifications after the
+ * newest position any of its devices acknowledged (PROTOCOL.md "Stored cursor"). An acknowledged
+ * position of another generation (or of none) says nothing about this one: everything retained
+ * is pending. Otherwise the position is placed like a cursor.
+ */
+export function placePending(s: StreamBounds | undefined, acked: StreamPos | null, epoch: string | null): Placement {
+  if (acked !== null && s !== undefined && s.last !== null && (epoch === null || epoch !== s.epoch)) {
+    return { from: null, epoch: s.epoch, lost: s.trimmed !== null, replay: true };
+  }
+  return placeReader(s, acked, epoch);
 }
 
 /** Both streams in one list by time; within a stream, position order is kept. */

@@ -39,6 +39,26 @@ describe.each(TRANSPORTS)('the SDK in Node over %s against a real node', (transp
     expect(r.errors).toEqual([]);
   });
 
+  it('a page reload of a tab that received nothing: only what was published while it was away, no older broadcasts (issue 13)', async () => {
+    await using h = await startTestHerald(FAST);
+    for (let i = 0; i < 3; i++) await api(h, 'POST', '/api/v1/broadcast', { title: `old${i}`, message: 'm' });
+    const saved = new Map<string, string>();
+    const storage = { getItem: (k: string) => saved.get(k) ?? null, setItem: (k: string, v: string) => void saved.set(k, v) };
+    const first = await sdk(h, 'alice', 'tab', transport, { storage });
+    await first.conn.whenOpen();
+    await until(() => saved.size > 0, 2000, 'the welcome cursor in storage');
+    first.conn.close();
+    await until(() => h.node.hub.device('alice', 'tab')?.session == null, 2000, 'the tab gone');
+    await publishTo(h, 'alice', { title: 'while away', message: 'm' });
+    await api(h, 'POST', '/api/v1/broadcast', { title: 'news while away', message: 'm' });
+    using second = await sdk(h, 'alice', 'tab', transport, { storage });
+    await untilCount(second, 2);
+    await sleep(100);
+    expect(titles(second)).toEqual(['while away', 'news while away']);
+    expect(second.welcomes[0]).toMatchObject({ resumed: true, pending: 2 });
+    expect(first.notifications).toEqual([]);
+  });
+
   it('resumes from its cursor after the server drops it, missing nothing and seeing nothing twice', async () => {
     await using h = await startTestHerald(FAST);
     using r = await sdk(h, 'alice', 'laptop', transport, { backoff: { baseMs: 200 } });

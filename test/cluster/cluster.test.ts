@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { api, connectDevice, type Frame, publishTo, TestDevice, token, until, wsUrl } from '../support/herald.js';
 import { type HeraldProcess, spawnHerald } from '../support/process.js';
-import { SseDevice } from '../support/sse.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { SseDevice } from '../support/sse.js';
 
 /** Short cluster timings: a dead node is found within NODE_DEAD_AFTER_MS + NODE_HEARTBEAT_MS. */
 const CLUSTER_ENV = {
@@ -50,7 +50,11 @@ describe('a cluster of three nodes on Redis', () => {
     await using phone = await connectDevice(a, alice, 'phone');
     await using laptop = await connectDevice(b, alice, 'laptop');
     await using bobs = await connectDevice(c, bob, 'tablet');
-    await until(async () => (await api(c, 'GET', `/api/v1/clients/${alice}`)).body.devices.filter((d: { state: string }) => d.state === 'attached').length === 2, 5000, 'registry');
+    await until(
+      async () => (await api(c, 'GET', `/api/v1/clients/${alice}`)).body.devices.filter((d: { state: string }) => d.state === 'attached').length === 2,
+      5000,
+      'registry',
+    );
 
     const view = (await api(c, 'GET', `/api/v1/clients/${alice}`)).body;
     expect(view.online).toBe(true);
@@ -95,6 +99,33 @@ describe('a cluster of three nodes on Redis', () => {
     expect(again.frames[0]).toMatchObject({ type: 'welcome', resumed: true, pending: 20 });
     await again.waitForNotifications(20);
     expect(again.notifications.map((f) => f.id)).toEqual(missed);
+  });
+
+  it('a fresh client: publishes through two nodes at the same moment both reach its device, in stream order (30 rounds)', async () => {
+    const [a, b] = await startCluster({}, 2);
+    const problems: string[] = [];
+    for (let round = 0; round < 30; round++) {
+      // A client with no stream yet, one device on B.
+      const alice = uniq(`fresh${round}`);
+      const d = await connectDevice(b, alice, 'phone');
+      const [viaA, viaB] = await Promise.all([publishTo(a, alice, { title: 'via a', message: 'm' }), publishTo(b, alice, { title: 'via b', message: 'm' })]);
+      expect([viaA.status, viaB.status]).toEqual([202, 202]);
+      const want = [viaA.body.id, viaB.body.id];
+      try {
+        await until(() => want.every((id) => d.notifications.some((f) => f.id === id)), 3000, `round ${round}: both notifications`);
+      } catch {
+        problems.push(
+          `round ${round}: got ${JSON.stringify(d.notifications.map((f) => f.title))} (delivered a=${viaA.body.delivered}, b=${viaB.body.delivered})`,
+        );
+      }
+      // Stream order: each cursor after the one before.
+      const got = d.notifications.map((f) => f.cursor as string);
+      expect([...got].sort()).toEqual(got);
+      expect(new Set(d.notifications.map((f) => f.id)).size).toBe(d.notifications.length);
+      d.close();
+      await d.closed;
+    }
+    expect(problems).toEqual([]);
   });
 
   it('replacement and the device limit hold across nodes under concurrent handshakes', async () => {
@@ -225,7 +256,7 @@ describe('presence and dead nodes', () => {
 });
 
 describe('nothing leaks in Redis', () => {
-  it("connection churn across nodes leaves no registry or presence keys once the detached TTL passed", async () => {
+  it('connection churn across nodes leaves no registry or presence keys once the detached TTL passed', async () => {
     const [a, b] = await startCluster({ HERALD_DETACHED_TTL_MS: '300', HERALD_PRESENCE_GRACE_MS: '100' }, 2);
     const tag = uniq('churn');
     for (let round = 0; round < 5; round++) {

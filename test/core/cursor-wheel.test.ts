@@ -5,10 +5,13 @@ import { TimerWheel, type WheelEntry } from '../../src/core/wheel.js';
 
 describe('cursors', () => {
   it('round-trip both stream positions and reject what we did not make', () => {
-    const c = { c: { ms: 1_700_000_000_123, seq: 7 }, b: null };
+    const c = { c: { ms: 1_700_000_000_123, seq: 7 }, ce: 'k3x9q0ab', b: null, be: null };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
-    expect(decodeCursor(encodeCursor({ c: null, b: { ms: 5, seq: 0 } }))).toEqual({ c: null, b: { ms: 5, seq: 0 } });
-    for (const bad of ['', 'x', '1~', '~1', 'a.b.c~0', '0~ZZ.1', 'x'.repeat(100)]) expect(decodeCursor(bad)).toBeUndefined();
+    const b = { c: null, ce: null, b: { ms: 5, seq: 0 }, be: '0' };
+    expect(decodeCursor(encodeCursor(b))).toEqual(b);
+    // A cursor from before stream epochs still parses (its halves then have no epoch: unplaceable).
+    expect(decodeCursor('lp0a2bkr.7~0')).toEqual({ c: { ms: Number.parseInt('lp0a2bkr', 36), seq: 7 }, ce: null, b: null, be: null });
+    for (const bad of ['', 'x', '1~', '~1', 'a.b.c.d~0', 'A.b.c~0', '0~ZZ.1', 'x'.repeat(100)]) expect(decodeCursor(bad)).toBeUndefined();
     expect(isAfter({ ms: 2, seq: 0 }, { ms: 1, seq: 9 })).toBe(true);
     expect(isAfter({ ms: 1, seq: 9 }, { ms: 1, seq: 9 })).toBe(false);
     expect(isAfter({ ms: 0, seq: 0 }, null)).toBe(true);

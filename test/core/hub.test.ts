@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { START } from '../../src/core/cursor.js';
 import type { CloseReason } from '../../src/core/disconnect.js';
 import { jsonEncoder, Outgoing } from '../../src/core/frames.js';
 import { Hub, type HubOptions } from '../../src/core/hub.js';
@@ -56,7 +57,13 @@ function fakeHub(over: Partial<HubOptions> = {}) {
   const attach = (clientId: string, deviceId: string) => {
     const conn = new FakeConn();
     const s = hub.attach(clientId, deviceId, conn, null, clock.t) as Session;
-    s.goLive({ type: 'welcome', connectionId: s.connectionId, heartbeat: { intervalMs: 1000, timeoutMs: 300 }, resumed: false, pending: 0 }, [], { c: null, b: null }, clock.t);
+    s.goLive(
+      { type: 'welcome', connectionId: s.connectionId, heartbeat: { intervalMs: 1000, timeoutMs: 300 }, resumed: false, pending: 0 },
+      [],
+      START,
+      START,
+      clock.t,
+    );
     return { s, conn };
   };
   /** Moves the fake clock forward in ticks, running the wheel and flushing like the event loop would. */
@@ -73,7 +80,20 @@ function fakeHub(over: Partial<HubOptions> = {}) {
 }
 
 function notification(pos: number, clientId: string | null = 'alice'): StoredNotification {
-  return { id: `n${pos}`, clientId, deviceId: null, title: 't', message: 'm', service: 's', data: null, ts: 1, expiresAt: null, pos: { ms: 1, seq: pos }, prev: null };
+  return {
+    id: `n${pos}`,
+    clientId,
+    deviceId: null,
+    title: 't',
+    message: 'm',
+    service: 's',
+    data: null,
+    ts: 1,
+    expiresAt: null,
+    pos: { ms: 1, seq: pos },
+    prev: null,
+    epoch: 'e',
+  };
 }
 
 describe('heartbeats (fake clock, fake peer)', () => {
@@ -177,7 +197,8 @@ describe('hand-over from replay to live', () => {
     s.goLive(
       { type: 'welcome', connectionId: s.connectionId, heartbeat: { intervalMs: 1000, timeoutMs: 300 }, resumed: true, pending: 2 },
       [new Outgoing(notification(1)), new Outgoing(notification(3))],
-      { c: { ms: 1, seq: 3 }, b: null },
+      START,
+      { ...START, c: { ms: 1, seq: 3 }, ce: 'e' },
       f.clock.t,
     );
     f.hub.flushNow();
@@ -211,8 +232,8 @@ describe('send queue', () => {
     f.hub.flushNow();
     const got = a.conn.frames.filter((x) => x.type === 'notification');
     expect(got).toHaveLength(2);
-    expect(got[0].cursor).toBe('1.1~0');
-    expect(got[1].cursor).toBe('1.1~1.1');
+    expect(got[0].cursor).toBe('e.1.1~0');
+    expect(got[1].cursor).toBe('e.1.1~e.1.1');
     expect(got[1]).toMatchObject({ broadcast: true, clientId: 'alice' });
   });
 });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/core/config.js';
-import { comparePos, type Cursor, decodeCursor, type StreamPos } from '../../src/core/cursor.js';
+import { type Cursor, comparePos, decodeCursor, type StreamPos } from '../../src/core/cursor.js';
 import type { Store } from '../../src/core/types.js';
 import type { Herald } from '../../src/server.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -149,7 +149,7 @@ describe.each(['memory', 'redis'] as StoreKind[])('resume and pending (%s store)
       5000,
       'the ack in the store',
     );
-    expect(await h.node.store.getClientAcked('alice')).toEqual(posOf(acked));
+    expect((await h.node.store.getClientAcked('alice'))?.pos).toEqual(posOf(acked));
     const missed = await publishSeq(h, 'alice', 100, 'missed');
 
     let concurrent: Promise<string[]> | undefined;

@@ -124,6 +124,7 @@ describe('push details', () => {
       expiresAt: null,
       pos: { ms: 1_700_000_000_000, seq: 2 },
       prev: null,
+      epoch: 'e',
     };
     const small = JSON.parse(pushPayload(n).json);
     expect(small).toEqual({ id: '0190-x', cursor: expect.any(String), title: 'Hi', message: 'there', service: 'chat', data: { a: 1 }, ts: 1_700_000_000_000 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cursor, posToStreamId, type StreamPos } from '../../src/core/cursor.js';
+import { type Cursor, posToStreamId, START, type StreamPos } from '../../src/core/cursor.js';
 import type { PublishInput, Store, StoredNotification, Target } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
@@ -49,7 +49,14 @@ const bob: Target = { kind: 'client', clientId: 'bob' };
 const broadcast: Target = { kind: 'broadcast' };
 const toDevice = (deviceId: string): Target => ({ kind: 'device', clientId: 'alice', deviceId });
 const msg = (title: string, extra: Partial<PublishInput> = {}): PublishInput => ({ title, message: `${title} body`, ...extra });
-const none: Cursor = { c: null, b: null };
+const none: Cursor = START;
+/** A cursor at a client position and a broadcast position, each with its stream's epoch. */
+const at = (c: StoredNotification | null, b: StoredNotification | null = null): Cursor => ({
+  c: c?.pos ?? null,
+  ce: c?.epoch ?? null,
+  b: b?.pos ?? null,
+  be: b?.epoch ?? null,
+});
 const titles = (items: StoredNotification[]) => items.map((n) => n.title);
 const pos = (ms: number, seq = 0): StreamPos => ({ ms, seq });
 
@@ -89,9 +96,9 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       const r = await s.replay({ clientId: 'alice', deviceId: 'phone', after: none, broadcasts: true }, T0 + 10);
       expect(r.items).toEqual([a.notification, b.notification, c.notification]);
       expect(r.lost).toBe(false);
-      expect(r.head).toEqual({ c: pos(T0 + 5), b: null });
+      expect(r.head).toMatchObject({ c: pos(T0 + 5), b: null });
 
-      const after = await s.replay({ clientId: 'alice', deviceId: 'phone', after: { c: a.notification.pos, b: null }, broadcasts: true }, T0 + 10);
+      const after = await s.replay({ clientId: 'alice', deviceId: 'phone', after: at(a.notification), broadcasts: true }, T0 + 10);
       expect(titles(after.items)).toEqual(['b', 'c']);
       expect(after.lost).toBe(false);
     }));
@@ -139,7 +146,7 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
 
   it('replays broadcasts only on resume, merged with the client stream by time', () =>
     withStore(undefined, async (s) => {
-      await s.append(alice, msg('c1'), T0);
+      const c1 = await s.append(alice, msg('c1'), T0);
       const b1 = await s.append(broadcast, msg('b1'), T0 + 1);
       await s.append(alice, msg('c2'), T0 + 2);
       const b2 = await s.append(broadcast, msg('b2'), T0 + 3);
@@ -148,17 +155,18 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
 
       const resume = await s.replay({ clientId: 'alice', deviceId: 'phone', after: none, broadcasts: true }, T0 + 10);
       expect(titles(resume.items)).toEqual(['c1', 'b1', 'c2', 'b2']);
-      expect(resume.head).toEqual({ c: pos(T0 + 2), b: pos(T0 + 3) });
+      expect(resume.head).toMatchObject({ c: pos(T0 + 2), b: pos(T0 + 3) });
 
-      const fromCursor = await s.replay({ clientId: 'alice', deviceId: 'phone', after: { c: pos(T0), b: pos(T0 + 1) }, broadcasts: true }, T0 + 10);
+      const fromCursor = await s.replay({ clientId: 'alice', deviceId: 'phone', after: at(c1.notification, b1.notification), broadcasts: true }, T0 + 10);
       expect(titles(fromCursor.items)).toEqual(['c2', 'b2']);
 
       const pending = await s.replay({ clientId: 'alice', deviceId: 'new', after: none, broadcasts: false }, T0 + 10);
       expect(titles(pending.items)).toEqual(['c1', 'c2']);
       // A new device starts at the broadcast head: old broadcasts are not pending for it.
-      expect(pending.head).toEqual({ c: pos(T0 + 2), b: pos(T0 + 3) });
-      expect(await s.heads('alice')).toEqual({ c: pos(T0 + 2), b: pos(T0 + 3) });
-      expect(await s.heads('nobody')).toEqual({ c: null, b: pos(T0 + 3) });
+      expect(pending.head).toMatchObject({ c: pos(T0 + 2), b: pos(T0 + 3) });
+      expect(pending.from).toMatchObject({ c: null, b: pos(T0 + 3), be: b1.notification.epoch });
+      expect(await s.heads('alice')).toEqual({ c: pos(T0 + 2), ce: c1.notification.epoch, b: pos(T0 + 3), be: b1.notification.epoch });
+      expect(await s.heads('nobody')).toEqual({ c: null, ce: null, b: pos(T0 + 3), be: b1.notification.epoch });
     }));
 
   it('idempotency: the same key within retention is the same notification, per client', () =>
@@ -198,20 +206,24 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       const all = await s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, T0 + 10);
       expect(titles(all.items)).toEqual(['m3', 'm4', 'm5']);
       expect(all.lost).toBe(true);
-      const from1 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: r[0].notification.pos, b: null }, broadcasts: false }, T0 + 10);
+      const from1 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(r[0].notification), broadcasts: false }, T0 + 10);
       expect(from1.lost).toBe(true);
       expect(titles(from1.items)).toEqual(['m3', 'm4', 'm5']);
-      const from2 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: r[1].notification.pos, b: null }, broadcasts: false }, T0 + 10);
+      const from2 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(r[1].notification), broadcasts: false }, T0 + 10);
       expect(from2.lost).toBe(false);
       expect(titles(from2.items)).toEqual(['m3', 'm4', 'm5']);
-      const atHead = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: r[4].notification.pos, b: null }, broadcasts: false }, T0 + 10);
+      const atHead = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(r[4].notification), broadcasts: false }, T0 + 10);
       expect(atHead).toMatchObject({ items: [], lost: false });
       // Broadcasts have their own count.
-      for (let i = 1; i <= 4; i++) await s.append(broadcast, msg(`b${i}`), T0 + 20 + i);
-      const withB = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: r[4].notification.pos, b: pos(T0 + 21) }, broadcasts: true }, T0 + 30);
+      const bs = [];
+      for (let i = 1; i <= 4; i++) bs.push(await s.append(broadcast, msg(`b${i}`), T0 + 20 + i));
+      const withB = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(r[4].notification, bs[0].notification), broadcasts: true }, T0 + 30);
       expect(titles(withB.items)).toEqual(['b2', 'b3', 'b4']);
       expect(withB.lost).toBe(false);
-      const lostB = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: r[4].notification.pos, b: pos(T0 + 20) }, broadcasts: true }, T0 + 30);
+      const lostB = await s.replay(
+        { clientId: 'alice', deviceId: 'p', after: { ...at(r[4].notification, bs[0].notification), b: pos(T0 + 20) }, broadcasts: true },
+        T0 + 30,
+      );
       expect(lostB.lost).toBe(true);
     }));
 
@@ -220,40 +232,88 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       const a = await s.append(alice, msg('old'), T0);
       const b = await s.append(alice, msg('mid'), T0 + 500);
       const c = await s.append(alice, msg('new'), T0 + 1200);
-      const r1 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: a.notification.pos, b: null }, broadcasts: false }, T0 + 1200);
+      const r1 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(a.notification), broadcasts: false }, T0 + 1200);
       expect(titles(r1.items)).toEqual(['mid', 'new']);
       expect(r1.lost).toBe(false);
       // Nothing appended since: the replay itself applies retention.
-      const r2 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: a.notification.pos, b: null }, broadcasts: false }, T0 + 1501);
+      const r2 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(a.notification), broadcasts: false }, T0 + 1501);
       expect(titles(r2.items)).toEqual(['new']);
       expect(r2.lost).toBe(true);
-      const r3 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: b.notification.pos, b: null }, broadcasts: false }, T0 + 1700);
+      const r3 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(b.notification), broadcasts: false }, T0 + 1700);
       expect(r3).toMatchObject({ lost: false });
       expect(titles(r3.items)).toEqual(['new']);
       // Everything aged out: a device that had it all lost nothing; one that did not, did.
-      const r4 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: c.notification.pos, b: null }, broadcasts: false }, T0 + 5000);
+      const r4 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(c.notification), broadcasts: false }, T0 + 5000);
       expect(r4).toMatchObject({ items: [], lost: false, head: { c: pos(T0 + 1200), b: null } });
-      const r5 = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: b.notification.pos, b: null }, broadcasts: false }, T0 + 5000);
+      const r5 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(b.notification), broadcasts: false }, T0 + 5000);
       expect(r5).toMatchObject({ items: [], lost: true });
     }));
 
   it('lost: a cursor before the stream began, beyond its head, or for a stream that does not exist', () =>
     withStore(undefined, async (s) => {
-      await s.append(alice, msg('a'), T0 + 100);
+      const a = await s.append(alice, msg('a'), T0 + 100);
       await s.append(alice, msg('b'), T0 + 200);
-      const q = (c: StreamPos | null) => s.replay({ clientId: 'alice', deviceId: 'p', after: { c, b: null }, broadcasts: false }, T0 + 300);
+      const ce = a.notification.epoch;
+      const q = (c: StreamPos | null) => s.replay({ clientId: 'alice', deviceId: 'p', after: { ...none, c, ce }, broadcasts: false }, T0 + 300);
       expect((await q(pos(T0 + 50))).lost).toBe(true);
       expect((await q(pos(T0 + 100))).lost).toBe(false);
       expect((await q(pos(T0 + 200))).lost).toBe(false);
       const beyond = await q(pos(T0 + 250));
       expect(beyond).toMatchObject({ items: [], lost: true });
       expect((await q(null)).lost).toBe(false);
-      const unknown = await s.replay({ clientId: 'carol', deviceId: 'p', after: { c: pos(T0), b: null }, broadcasts: false }, T0 + 300);
-      expect(unknown).toMatchObject({ items: [], lost: true, head: { c: pos(T0), b: null } });
+      const unknown = await s.replay({ clientId: 'carol', deviceId: 'p', after: { ...none, c: pos(T0), ce: 'other' }, broadcasts: true }, T0 + 300);
+      expect(unknown).toMatchObject({ items: [], lost: true, head: { c: null, b: null }, from: { c: null } });
       const fresh = await s.replay({ clientId: 'carol', deviceId: 'p', after: none, broadcasts: true }, T0 + 300);
       expect(fresh).toMatchObject({ items: [], lost: false, head: { c: null, b: null } });
-      const noBroadcasts = await s.replay({ clientId: 'alice', deviceId: 'p', after: { c: pos(T0 + 200), b: pos(T0) }, broadcasts: true }, T0 + 300);
+      const noBroadcasts = await s.replay(
+        { clientId: 'alice', deviceId: 'p', after: { c: pos(T0 + 200), ce, b: pos(T0), be: 'other' }, broadcasts: true },
+        T0 + 300,
+      );
       expect(noBroadcasts.lost).toBe(true);
+    }));
+
+  it('a cursor the store cannot place (ahead of the head, another epoch, no epoch) starts at the head and replays nothing from there', () =>
+    withStore(undefined, async (s) => {
+      const a = await s.append(alice, msg('a'), T0 + 100);
+      const b = await s.append(alice, msg('b'), T0 + 200);
+      const bc = await s.append(broadcast, msg('bc'), T0 + 210);
+      const { epoch } = a.notification;
+      const place = (after: Cursor) => s.replay({ clientId: 'alice', deviceId: 'p', after, broadcasts: true }, T0 + 300);
+      // Ten minutes ahead of every head (a clock step across a restart, a store that lost data).
+      const ahead = await place({ c: pos(T0 + 600_000), ce: epoch, b: pos(T0 + 600_000), be: bc.notification.epoch });
+      expect(ahead).toMatchObject({ items: [], lost: true });
+      expect(ahead.from).toEqual({ c: b.notification.pos, ce: epoch, b: bc.notification.pos, be: bc.notification.epoch });
+      // A position inside the stream but of another generation (another deployment, an older store).
+      const other = await place({ c: a.notification.pos, ce: 'zzzz', b: null, be: null });
+      expect(other.lost).toBe(true);
+      expect(titles(other.items)).toEqual(['bc']);
+      expect(other.from).toMatchObject({ c: b.notification.pos, ce: epoch, b: null });
+      // A cursor from before epochs existed (no epoch) cannot be placed either.
+      const legacy = await place({ c: a.notification.pos, ce: null, b: bc.notification.pos, be: null });
+      expect(legacy).toMatchObject({ items: [], lost: true });
+      // The same positions with the right epochs are ordinary resumes.
+      const good = await place(at(a.notification, bc.notification));
+      expect(good).toMatchObject({ lost: false, from: at(a.notification, bc.notification) });
+      expect(titles(good.items)).toEqual(['b']);
+      // A pending read after an acknowledged position of another epoch: everything retained is pending.
+      const pending = await s.replay({ clientId: 'alice', deviceId: 'p', after: { ...none, c: b.notification.pos, ce: 'zzzz' }, broadcasts: false }, T0 + 300);
+      expect(titles(pending.items)).toEqual(['a', 'b']);
+      expect(pending.lost).toBe(false);
+    }));
+
+  it('every stream has its own epoch; a stream created again gets a new one', () =>
+    withStore({ retentionMs: 1000 }, async (s) => {
+      const a1 = await s.append(alice, msg('a1'), T0);
+      const a2 = await s.append(alice, msg('a2'), T0 + 1);
+      const b1 = await s.append(bob, msg('b1'), T0 + 2);
+      const x = await s.append(broadcast, msg('x'), T0 + 3);
+      expect(a1.notification.epoch).toMatch(/^[0-9a-z]{1,12}$/);
+      expect(a2.notification.epoch).toBe(a1.notification.epoch);
+      expect(new Set([a1.notification.epoch, b1.notification.epoch, x.notification.epoch]).size).toBe(3);
+      const again = await s.append(alice, msg('a1', { id: 'k' }), T0 + 4);
+      expect((await s.append(alice, msg('a1', { id: 'k' }), T0 + 5)).notification.epoch).toBe(again.notification.epoch);
+      const [replayed] = (await s.range('alice', null, a1.notification.pos, T0 + 6)).map((n) => n.epoch);
+      expect(replayed).toBe(a1.notification.epoch);
     }));
 
   it('ttl: replayed until expiresAt, not after; ttlMs 0 is live only yet takes a position', () =>
@@ -265,7 +325,7 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       expect(live.notification.pos).toEqual(pos(T0 + 1));
       const after = await s.append(alice, msg('after'), T0 + 2);
       expect(after.notification.prev).toEqual(live.notification.pos);
-      expect(await s.heads('alice')).toEqual({ c: pos(T0 + 2), b: null });
+      expect(await s.heads('alice')).toMatchObject({ c: pos(T0 + 2), b: null });
       const replay = (now: number) => s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, now);
       expect(titles((await replay(T0 + 499)).items)).toEqual(['short', 'after']);
       const late = await replay(T0 + 500);
@@ -279,23 +339,28 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       expect((await s.replay({ clientId: 'bob', deviceId: 'p', after: none, broadcasts: false }, T0 + 5)).items).toEqual([]);
     }));
 
-  it('device cursors never move backwards; the client acked position is the newest of any device', () =>
+  it('device cursors never move backwards within an epoch; the client acked position is the newest of any device', () =>
     withStore(undefined, async (s) => {
+      const m = (c: StreamPos | null, b: StreamPos | null, ce = 'e1', be = 'f1'): Cursor => ({ c, ce: c === null ? null : ce, b, be: b === null ? null : be });
       expect(await s.getDeviceCursor('alice', 'phone')).toBeNull();
       expect(await s.getClientAcked('alice')).toBeNull();
-      await s.saveDeviceCursor('alice', 'phone', { c: pos(T0, 5), b: null });
-      await s.saveDeviceCursor('alice', 'phone', { c: pos(T0, 3), b: pos(T0 + 7) });
-      expect(await s.getDeviceCursor('alice', 'phone')).toEqual({ c: pos(T0, 5), b: pos(T0 + 7) });
-      await s.saveDeviceCursor('alice', 'phone', { c: null, b: pos(T0 + 1) });
-      expect(await s.getDeviceCursor('alice', 'phone')).toEqual({ c: pos(T0, 5), b: pos(T0 + 7) });
-      await s.saveDeviceCursor('alice', 'laptop', { c: pos(T0 + 9), b: null });
-      await s.saveDeviceCursor('alice', 'tablet', { c: pos(T0, 1), b: null });
-      expect(await s.getClientAcked('alice')).toEqual(pos(T0 + 9));
-      expect(await s.getDeviceCursor('alice', 'laptop')).toEqual({ c: pos(T0 + 9), b: null });
+      await s.saveDeviceCursor('alice', 'phone', m(pos(T0, 5), null));
+      await s.saveDeviceCursor('alice', 'phone', m(pos(T0, 3), pos(T0 + 7)));
+      expect(await s.getDeviceCursor('alice', 'phone')).toEqual(m(pos(T0, 5), pos(T0 + 7)));
+      await s.saveDeviceCursor('alice', 'phone', m(null, pos(T0 + 1)));
+      expect(await s.getDeviceCursor('alice', 'phone')).toEqual(m(pos(T0, 5), pos(T0 + 7)));
+      await s.saveDeviceCursor('alice', 'laptop', m(pos(T0 + 9), null));
+      await s.saveDeviceCursor('alice', 'tablet', m(pos(T0, 1), null));
+      expect(await s.getClientAcked('alice')).toEqual({ pos: pos(T0 + 9), epoch: 'e1' });
+      expect(await s.getDeviceCursor('alice', 'laptop')).toEqual(m(pos(T0 + 9), null));
       // Concurrent saves, in any order, end at the newest.
-      await Promise.all([7, 2, 9, 1, 8].map((seq) => s.saveDeviceCursor('alice', 'watch', { c: pos(T0 + 20, seq), b: pos(T0 + 20, 10 - seq) })));
-      expect(await s.getDeviceCursor('alice', 'watch')).toEqual({ c: pos(T0 + 20, 9), b: pos(T0 + 20, 9) });
-      expect(await s.getClientAcked('alice')).toEqual(pos(T0 + 20, 9));
+      await Promise.all([7, 2, 9, 1, 8].map((seq) => s.saveDeviceCursor('alice', 'watch', m(pos(T0 + 20, seq), pos(T0 + 20, 10 - seq)))));
+      expect(await s.getDeviceCursor('alice', 'watch')).toEqual(m(pos(T0 + 20, 9), pos(T0 + 20, 9)));
+      expect(await s.getClientAcked('alice')).toEqual({ pos: pos(T0 + 20, 9), epoch: 'e1' });
+      // A new epoch (the stream was created again) replaces the old positions, even earlier ones.
+      await s.saveDeviceCursor('alice', 'watch', m(pos(T0, 1), null, 'e2'));
+      expect(await s.getDeviceCursor('alice', 'watch')).toEqual({ c: pos(T0, 1), ce: 'e2', b: pos(T0 + 20, 9), be: 'f1' });
+      expect(await s.getClientAcked('alice')).toEqual({ pos: pos(T0, 1), epoch: 'e2' });
       await s.forgetDevice('alice', 'phone');
       expect(await s.getDeviceCursor('alice', 'phone')).toBeNull();
       expect(await s.getDeviceCursor('alice', 'laptop')).not.toBeNull();
@@ -326,7 +391,7 @@ describe('RedisStore specifics', () => {
     await s.append(alice, msg('a', { id: 'k' }), T0);
     await s.append(toDevice('phone'), msg('p'), T0 + 1);
     await s.append(broadcast, msg('b', { id: 'bk' }), T0 + 2);
-    await s.saveDeviceCursor('alice', 'phone', { c: pos(T0), b: pos(T0 + 2) });
+    await s.saveDeviceCursor('alice', 'phone', { c: pos(T0), ce: 'e1', b: pos(T0 + 2), be: 'e2' });
     const keys = (await s.redis.keys(`${prefix}*`)).sort();
     expect(keys).toEqual(
       [
@@ -345,7 +410,7 @@ describe('RedisStore specifics', () => {
     // Keys of a stream expire (idle clients cost nothing), cursors too.
     for (const k of keys) expect(await s.redis.pttl(k)).toBeGreaterThan(0);
     expect(await s.redis.xlen(`${prefix}{alice}:s`)).toBe(2);
-    expect(await s.redis.hget(`${prefix}{alice}:cur`, 'd:phone')).toBe(`${posToStreamId(pos(T0))},${posToStreamId(pos(T0 + 2))}`);
+    expect(await s.redis.hget(`${prefix}{alice}:cur`, 'd:phone')).toBe(`e1:${posToStreamId(pos(T0))},e2:${posToStreamId(pos(T0 + 2))}`);
   });
 
   it('a second store on the same Redis and prefix (a restarted node) sees streams, cursors and idempotency keys', async () => {
@@ -354,7 +419,7 @@ describe('RedisStore specifics', () => {
     const first = await RedisStore.connect(opts);
     const a = await first.append(alice, msg('a', { id: 'k1' }), T0);
     await first.append(alice, msg('b'), T0 + 1);
-    await first.saveDeviceCursor('alice', 'phone', { c: a.notification.pos, b: null });
+    await first.saveDeviceCursor('alice', 'phone', at(a.notification));
     await first.close();
     await using second = disposable(await RedisStore.connect(opts));
     expect((await second.append(alice, msg('a', { id: 'k1' }), T0 + 2)).duplicate).toBe(true);
@@ -379,7 +444,7 @@ describe('RedisStore specifics', () => {
       await own.stop();
       await expect(s.append(alice, msg('while down'), T0 + 1)).rejects.toThrow();
       await expect(s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: true }, T0 + 1)).rejects.toThrow();
-      await expect(s.saveDeviceCursor('alice', 'p', { c: pos(T0), b: null })).rejects.toThrow();
+      await expect(s.saveDeviceCursor('alice', 'p', { ...none, c: pos(T0), ce: 'e' })).rejects.toThrow();
       // Back on the same port (an empty Redis: no persistence in this test).
       await using again = await startRedis({ port });
       const appended = () => s.append(alice, msg('after'), T0 + 2).then(Boolean, () => false);

@@ -306,6 +306,7 @@ describe('gRPC encoding', () => {
       expiresAt: null,
       pos: { ms: 5, seq: 0 },
       prev: null,
+      epoch: 'e',
     };
     const out = new Outgoing(n);
     const call = {} as NotificationCall;

@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/core/config.js';
 import { jsonEncoder, Outgoing } from '../../src/core/frames.js';
@@ -143,6 +143,7 @@ describe('SSE stream', () => {
       expiresAt: null,
       pos: { ms: 5, seq: 0 },
       prev: null,
+      epoch: 'e',
     };
     const out = new Outgoing(n);
     const a = sseEncoder.notification(out, 'alice', 'c1~x');
