@@ -49,6 +49,7 @@ async function serve(args: string[]): Promise<void> {
         'A device of client "demo" (token valid 24 h):',
         `  ${wsUrl}`,
         `A browser device (the demo page): ${herald.url}/demo/?token=${token}&device=browser`,
+        `The operator dashboard (paste the API key): ${herald.url}/dashboard/`,
         'Publish to it:',
         `  curl -X POST ${herald.url}/api/v1/clients/demo/notifications -H 'Authorization: Bearer ${config.API_KEY}' -H 'Content-Type: application/json' -d '{"title":"Hello","message":"from Herald"}'`,
         '',
