@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
-import { parsePublishInput } from '../core/publish-input.js';
+import { checkPublishWellFormed, parsePublishInput } from '../core/publish-input.js';
 import type { PublishInput, Target } from '../core/types.js';
 import { requireApiKey, sendError } from './app.js';
 import { batchBody, clientParams, deviceParams, errorBody, publishBody, publishResult } from './schemas.js';
@@ -28,7 +28,7 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
         response: { 202: publishResult, ...errors },
       },
     },
-    async (req, reply) => reply.code(202).send(await node.publish({ kind: 'client', clientId: req.params.client }, req.body)),
+    async (req, reply) => reply.code(202).send(await node.publish({ kind: 'client', clientId: req.params.client }, wellFormed(req.body))),
   );
 
   app.post<{ Params: { client: string; device: string }; Body: PublishInput }>(
@@ -37,13 +37,14 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
       ...auth,
       schema: { tags: ['publish'], summary: 'To one device', security, params: deviceParams, body: publishBody, response: { 202: publishResult, ...errors } },
     },
-    async (req, reply) => reply.code(202).send(await node.publish({ kind: 'device', clientId: req.params.client, deviceId: req.params.device }, req.body)),
+    async (req, reply) =>
+      reply.code(202).send(await node.publish({ kind: 'device', clientId: req.params.client, deviceId: req.params.device }, wellFormed(req.body))),
   );
 
   app.post<{ Body: PublishInput }>(
     '/api/v1/broadcast',
     { ...auth, schema: { tags: ['publish'], summary: 'To every connected device', security, body: publishBody, response: { 202: publishResult, ...errors } } },
-    async (req, reply) => reply.code(202).send(await node.publish({ kind: 'broadcast' }, req.body)),
+    async (req, reply) => reply.code(202).send(await node.publish({ kind: 'broadcast' }, wellFormed(req.body))),
   );
 
   app.post<{ Body: { items: unknown[] } }>(
@@ -102,6 +103,12 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
   );
 
   app.get('/api/v1/stats', { ...auth, schema: { tags: ['operations'], summary: 'Totals', security } }, async () => statsSnapshot(node));
+}
+
+/** A body the route schema passed, once its strings are known to be well-formed (the schema cannot tell). */
+function wellFormed(body: PublishInput): PublishInput {
+  checkPublishWellFormed(body);
+  return body;
 }
 
 function checkIdIn(prefix: string, field: string, value: unknown): string {

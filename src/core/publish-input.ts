@@ -4,10 +4,15 @@ import type { PublishInput } from './types.js';
 const KEY_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
 const PRIORITIES = new Set(['very-low', 'low', 'normal', 'high']);
 
+const NOT_WELL_FORMED = 'must be well-formed Unicode (it holds a lone surrogate)';
+
 /**
- * Validates a publish body that did not pass through an HTTP route schema (batch items, gRPC).
- * Same rules as `api/schemas.ts` publishBody; throws HERALD_ERR_INVALID naming the field, with
- * `prefix` (e.g. `items[3].`) in front of the field's name.
+ * Validates a publish body: every route's (after the HTTP schema, which cannot see it, the
+ * Unicode rule), batch items and gRPC. Same rules as `api/schemas.ts` publishBody; throws
+ * HERALD_ERR_INVALID naming the field, with `prefix` (e.g. `items[3].`) in front of the field's name.
+ *
+ * Strings must be well-formed Unicode: JSON's `\ud83d` escape decodes to a lone surrogate, which no
+ * UTF-8 encoder can write, so a device would get U+FFFD or, from a JSON frame, the surrogate itself.
  */
 export function parsePublishInput(body: unknown, prefix = ''): PublishInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid(prefix.replace(/\.$/, '') || 'body', 'must be an object');
@@ -39,5 +44,39 @@ export function parsePublishInput(body: unknown, prefix = ''): PublishInput {
     if (typeof b.priority !== 'string' || !PRIORITIES.has(b.priority)) throw invalid(`${prefix}priority`, 'must be one of very-low, low, normal, high');
     out.priority = b.priority as PublishInput['priority'];
   }
+  checkPublishWellFormed(out, prefix);
   return out;
+}
+
+/**
+ * The Unicode rule alone, for bodies the HTTP schema already checked: `title`, `message`,
+ * `service`, `id` and everything in `data` must be well-formed.
+ */
+export function checkPublishWellFormed(input: PublishInput, prefix = ''): void {
+  for (const name of ['title', 'message', 'service', 'id'] as const) {
+    const v = input[name];
+    if (typeof v === 'string' && !v.isWellFormed()) throw invalid(prefix + name, NOT_WELL_FORMED);
+  }
+  if (input.data !== undefined) checkWellFormed(input.data, `${prefix}data`);
+}
+
+/**
+ * Throws naming the first string, or object key, of a JSON value that is not well-formed Unicode:
+ * `data.a.b[2]` for a value, `data.a` (with the key made well-formed) for a key. Walks with its own
+ * stack, so a deeply nested value cannot overflow the call stack.
+ */
+export function checkWellFormed(value: unknown, path: string): void {
+  const stack: [unknown, string][] = [[value, path]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() as [unknown, string];
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) throw invalid(at, NOT_WELL_FORMED);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}[${i}]`]);
+    } else if (typeof v === 'object' && v !== null) {
+      const entries = Object.entries(v);
+      for (const [k] of entries) if (!k.isWellFormed()) throw invalid(`${at}.${k.toWellFormed()}`, `key ${NOT_WELL_FORMED}`);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push([entries[i][1], `${at}.${entries[i][0]}`]);
+    }
+  }
 }

@@ -59,6 +59,54 @@ describe.each(TRANSPORTS)('transport contract over %s', (t: TransportName) => {
     expect(bob.notifications.map((n) => n.id)).toEqual([r3.body.id]);
   });
 
+  it('a publish holding a lone surrogate is a 400 naming the field on every route and in a batch; the device never receives one', async () => {
+    await using h = await start();
+    await using d = await connect(h, 'alice', 'phone');
+    const lone = '\ud83d'; // JSON.stringify sends it as the escape "\ud83d", which parses back to the lone surrogate
+    const routes: [string, string][] = [
+      ['client', '/api/v1/clients/alice/notifications'],
+      ['device', '/api/v1/clients/alice/devices/phone/notifications'],
+      ['broadcast', '/api/v1/broadcast'],
+    ];
+    const bodies: [object, string][] = [
+      [{ title: lone, message: 'm' }, 'title'],
+      [{ title: 't', message: `a${lone}b` }, 'message'],
+      [{ title: 't', message: 'm', service: `s${lone}` }, 'service'],
+      [{ title: 't', message: 'm', id: `k${lone}` }, 'id'],
+      [{ title: 't', message: 'm', data: { list: [1, { text: `x${lone}` }] } }, 'data.list[1].text'],
+      [{ title: 't', message: 'm', data: { [`k${lone}`]: 1 } }, 'data.k\ufffd'],
+      [{ title: 't', message: 'm', data: `\udc00` }, 'data'],
+    ];
+    for (const [route, path] of routes) {
+      for (const [body, field] of bodies) {
+        const r = await api(h, 'POST', path, body);
+        expect(r.status, `${route} ${field}`).toBe(400);
+        expect(r.body).toMatchObject({ code: 'HERALD_ERR_INVALID', field });
+        expect(r.body.message).toContain(field);
+      }
+    }
+    const batch = await api(h, 'POST', '/api/v1/batch', {
+      items: [
+        { clientId: 'alice', title: 'ok', message: 'm' },
+        { clientId: 'alice', title: lone, message: 'm' },
+        { clientId: 'alice', deviceId: 'phone', title: 't', message: 'm', data: { a: [lone] } },
+      ],
+    });
+    expect(batch.body).toMatchObject({ accepted: 1, failed: 2 });
+    expect(batch.body.results[1]).toMatchObject({ index: 1, status: 400, field: 'items[1].title' });
+    expect(batch.body.results[2]).toMatchObject({ index: 2, status: 400, field: 'items[2].data.a[0]' });
+    // Well-formed text beyond the BMP (a surrogate pair) is fine.
+    const good = await publishTo(h, 'alice', { title: '\ud83d\ude00', message: 'm', data: { e: '\u{1F600}' } });
+    expect(good.status).toBe(202);
+    await d.waitFor((f) => f.id === good.body.id);
+    await settle();
+    expect(d.notifications.map((n) => n.title)).toEqual(['ok', '😀']);
+    expect(h.node.hub.stats.published).toBe(2);
+    // Nothing any frame carries holds a lone surrogate, or the U+FFFD an encoder would put in its place.
+    // (JSON.stringify writes a lone surrogate as an escape, a pair as itself.)
+    expect(JSON.stringify(d.frames)).not.toMatch(/\\ud[89a-f][0-9a-f]{2}|\ufffd/i);
+  });
+
   it('keeps publish order within a client', async () => {
     await using h = await start();
     await using d = await connect(h, 'alice', 'phone');

@@ -7,7 +7,7 @@ import { Outgoing } from '../../src/core/frames.js';
 import type { StoredNotification } from '../../src/core/types.js';
 import { GrpcConnection, type NotificationCall } from '../../src/transports/grpc/connection.js';
 import type { Notification__Output } from '../../src/transports/grpc/gen/herald/v1/Notification.js';
-import { PROTO_PATH } from '../../src/transports/grpc/service.js';
+import { malformedUtf8Field, PROTO_PATH } from '../../src/transports/grpc/service.js';
 import { apiKeyMd, bearerMd, connectGrpc, grpcClient, type RpcError, rpc, statusOf } from '../support/grpc.js';
 import { API_KEY, api, publishTo, startTestHerald, token, until } from '../support/herald.js';
 import { spawnHerald } from '../support/process.js';
@@ -285,6 +285,98 @@ describe('gRPC publisher RPCs', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('gRPC publishes with malformed text', () => {
+  /** A length-delimited protobuf field (field numbers and lengths here fit one varint byte). */
+  const field = (no: number, bytes: Buffer | string) => {
+    const b = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    return Buffer.concat([Buffer.from([(no << 3) | 2, b.length]), b]);
+  };
+  /** A lone surrogate as a JavaScript protobuf writer encodes it (3 bytes, not UTF-8). */
+  const LONE = Buffer.from([0xed, 0xa0, 0xbd]);
+  const raw = (...parts: Buffer[]) => Buffer.concat(parts);
+
+  /** A unary call whose request is the given bytes: what a client with its own encoder sends. */
+  function rawCall(h: Parameters<typeof grpcClient>[0], method: string, request: Buffer): Promise<{ code: string; field?: string }> {
+    const client = new grpc.Client(`127.0.0.1:${h.grpcPort}`, grpc.credentials.createInsecure());
+    return new Promise((resolve) => {
+      client.makeUnaryRequest(
+        `/herald.v1.Notifications/${method}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        request,
+        apiKeyMd(),
+        (err) => {
+          client.close();
+          const e = err as RpcError | null;
+          resolve({ code: e ? grpc.status[e.code] : 'OK', field: e?.metadata.get('herald-error-field')[0] as string | undefined });
+        },
+      );
+    });
+  }
+
+  it('SendNotification and Broadcast: a string field that is not UTF-8 on the wire is INVALID_ARGUMENT naming it; nothing is delivered', async () => {
+    await using h = await start();
+    await using d = await connectGrpc(h, 'alice', 'phone');
+    // SendNotificationRequest: client_id 1, device_id 2, title 3, message 4, service_name 5, data 6, id 7.
+    const to = field(1, 'alice');
+    const cases: [string, Buffer, string][] = [
+      ['SendNotification', raw(to, field(3, LONE), field(4, 'm')), 'title'],
+      ['SendNotification', raw(to, field(3, 't'), field(4, raw(Buffer.from('a'), LONE))), 'message'],
+      ['SendNotification', raw(to, field(3, 't'), field(4, 'm'), field(5, LONE)), 'service_name'],
+      ['SendNotification', raw(to, field(3, 't'), field(4, 'm'), field(6, raw(Buffer.from('"'), LONE, Buffer.from('"')))), 'data'],
+      ['SendNotification', raw(to, field(3, 't'), field(4, 'm'), field(7, LONE)), 'id'],
+      ['SendNotification', raw(to, field(3, 't'), field(4, Buffer.from([0xc3]))), 'message'], // a truncated sequence
+      // BroadcastRequest: title 1, message 2, service_name 3, data 4, id 5.
+      ['Broadcast', raw(field(1, LONE), field(2, 'm')), 'title'],
+      ['Broadcast', raw(field(1, 't'), field(2, LONE)), 'message'],
+      ['Broadcast', raw(field(1, 't'), field(2, 'm'), field(4, raw(Buffer.from('["'), LONE, Buffer.from('"]')))), 'data'],
+    ];
+    for (const [method, request, name] of cases)
+      expect(await rawCall(h, method, request), `${method} ${name}`).toEqual({ code: 'INVALID_ARGUMENT', field: name });
+    // The same bytes, well-formed (U+1F600 in UTF-8), are accepted.
+    const fine = await rawCall(h, 'SendNotification', raw(to, field(3, Buffer.from([0xf0, 0x9f, 0x98, 0x80])), field(4, 'm')));
+    expect(fine.code).toBe('OK');
+    await d.waitFor((f) => f.title === '😀');
+    await settle();
+    expect(d.notifications.map((n) => n.title)).toEqual(['😀']);
+  });
+
+  it('data as JSON text whose escapes decode to a lone surrogate is INVALID_ARGUMENT naming the path', async () => {
+    await using h = await start();
+    const client = grpcClient(h);
+    try {
+      const send = (method: string, req: object) => rpc(client, method, req, apiKeyMd()).catch((e: RpcError) => e);
+      const cases: [string, object, string][] = [
+        ['SendNotification', { client_id: 'alice', title: 't', message: 'm', data: '{"a":{"b":["ok","\\ud83d"]}}' }, 'data.a.b[1]'],
+        // Metadata is printable ASCII: a key's own text is percent-encoded there (here U+FFFD, for the lone surrogate).
+        ['Broadcast', { title: 't', message: 'm', data: '{"\\udc00":1}' }, 'data.%EF%BF%BD'],
+        ['Broadcast', { title: 't', message: 'm', data: '{"grüße 100%":"\\ud800"}' }, 'data.gr%C3%BC%C3%9Fe 100%25'],
+      ];
+      for (const [method, req, name] of cases) {
+        const e = (await send(method, req)) as RpcError;
+        expect(grpc.status[e.code], name).toBe('INVALID_ARGUMENT');
+        expect(e.metadata.get('herald-error-field')).toEqual([name]);
+      }
+      expect(h.node.hub.stats.published).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('finds the malformed string field of a raw message, and leaves other fields and unparsable messages alone', () => {
+    const strings = new Map([
+      [3, 'title'],
+      [4, 'message'],
+    ]);
+    // A varint field (8), a fixed64 (9) and a bytes field not named (10) holding non-UTF-8 before the bad title.
+    const other = Buffer.concat([Buffer.from([8 << 3, 0x96, 0x01, (9 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8]), field(10, LONE)]);
+    expect(malformedUtf8Field(raw(other, field(4, 'ok'), field(3, LONE)), strings)).toBe('title');
+    expect(malformedUtf8Field(raw(other, field(3, 'ü'), field(4, 'ok')), strings)).toBeUndefined();
+    expect(malformedUtf8Field(Buffer.from([(3 << 3) | 2, 10, 0x61]), strings)).toBeUndefined(); // length past the end
+    expect(malformedUtf8Field(Buffer.from([(3 << 3) | 2, 0x80]), strings)).toBeUndefined(); // truncated varint
   });
 });
 

@@ -18,7 +18,7 @@ import type { RemoveConnectionRequest__Output } from './gen/herald/v1/RemoveConn
 import type { RemoveConnectionResponse } from './gen/herald/v1/RemoveConnectionResponse.js';
 import type { SendNotificationRequest__Output } from './gen/herald/v1/SendNotificationRequest.js';
 import type { Stats } from './gen/herald/v1/Stats.js';
-import { notificationsService } from './service.js';
+import { MALFORMED_UTF8, notificationsService } from './service.js';
 import { toStatus } from './status.js';
 
 export interface GrpcTransportOptions {
@@ -197,7 +197,7 @@ export class GrpcTransport {
 
   async #sendNotification(call: grpc.ServerUnaryCall<SendNotificationRequest__Output, PublishResponse>): Promise<PublishResponse> {
     this.#publisher(call);
-    const r = call.request;
+    const r = wellFormedUtf8(call.request);
     const clientId = checkId('client_id', r.client_id);
     const target: Target = r.device_id ? { kind: 'device', clientId, deviceId: checkId('device_id', r.device_id) } : { kind: 'client', clientId };
     return this.#publish(target, r, r.ttl_ms);
@@ -205,7 +205,7 @@ export class GrpcTransport {
 
   async #broadcast(call: grpc.ServerUnaryCall<BroadcastRequest__Output, PublishResponse>): Promise<PublishResponse> {
     this.#publisher(call);
-    return this.#publish({ kind: 'broadcast' }, call.request, undefined);
+    return this.#publish({ kind: 'broadcast' }, wellFormedUtf8(call.request), undefined);
   }
 
   async #publish(
@@ -237,6 +237,13 @@ export class GrpcTransport {
     this.#publisher(call);
     return snakeCase(statsSnapshot(this.#node)) as Stats;
   }
+}
+
+/** The request, unless one of its strings was not valid UTF-8 on the wire (./service.ts). */
+function wellFormedUtf8<R extends object>(request: R): R {
+  const field = (request as { [MALFORMED_UTF8]?: string })[MALFORMED_UTF8];
+  if (field) throw invalid(field, 'must be well-formed UTF-8');
+  return request;
 }
 
 function authorization(metadata: grpc.Metadata): string | undefined {

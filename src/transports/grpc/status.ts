@@ -10,6 +10,15 @@ export function toStatus(err: unknown): StatusObject {
   const metadata = new Metadata();
   if (!(err instanceof HeraldError)) return { code: status.INTERNAL, details: 'internal error', metadata };
   metadata.set('herald-error-code', err.code);
-  if (err.field) metadata.set('herald-error-field', err.field);
+  if (err.field) metadata.set('herald-error-field', printableAscii(err.field));
   return { code: status[err.grpcStatus as keyof typeof status], details: err.message, metadata };
+}
+
+/**
+ * Metadata values must be printable ASCII (grpc-js throws otherwise, and the call never ends). A
+ * field path can hold the publisher's own text (a key in `data`), so anything else, and `%`, is
+ * percent-encoded as UTF-8, as gRPC does for `grpc-message`.
+ */
+function printableAscii(value: string): string {
+  return value.replace(/[^\x20-\x24\x26-\x7e]+/g, (s) => encodeURIComponent(s.toWellFormed()));
 }
