@@ -63,7 +63,13 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
   const app = await buildApp(node, auth, log);
   await node.start();
   if (config.WEBHOOK_URL) {
-    const webhooks = new WebhookSender({ url: config.WEBHOOK_URL, secret: config.WEBHOOK_SECRET, retryMs: config.WEBHOOK_RETRY_MS, queueLimit: config.WEBHOOK_QUEUE, log });
+    const webhooks = new WebhookSender({
+      url: config.WEBHOOK_URL,
+      secret: config.WEBHOOK_SECRET,
+      retryMs: config.WEBHOOK_RETRY_MS,
+      queueLimit: config.WEBHOOK_QUEUE,
+      log,
+    });
     node.hub.presence.on('event', webhooks.push);
     // Registered first, so it runs last at shutdown: the final offline events get their chance.
     node.onClose(() => webhooks.close(2000));

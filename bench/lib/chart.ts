@@ -109,9 +109,9 @@ export function toSvg(run: RunResult): string {
   const panels: { spec: ChartSpec; values: { server: ServerId; key: string; label: string; value: number | null }[] }[] = [];
   for (const sc of run.scenarios) {
     for (const spec of sc.charts) {
-      const values = run.servers.filter((server) => sc.byServer[server]).flatMap((server) =>
-        spec.keys.map((k) => ({ server, key: k.key, label: k.label, value: sc.byServer[server]?.metrics[k.key] ?? null })),
-      );
+      const values = run.servers
+        .filter((server) => sc.byServer[server])
+        .flatMap((server) => spec.keys.map((k) => ({ server, key: k.key, label: k.label, value: sc.byServer[server]?.metrics[k.key] ?? null })));
       panels.push({ spec, values });
     }
   }

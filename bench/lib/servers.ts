@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CpuSample, MemorySample, StartedServer } from '../servers/control.js';
-import { type ServerKind, type ServerSettings, DEFAULT_SERVER_SETTINGS } from '../servers/kinds.js';
+import { DEFAULT_SERVER_SETTINGS, type ServerKind, type ServerSettings } from '../servers/kinds.js';
 import { type Spawned, spawnBenchProcess } from './children.js';
 
 export interface ProfileRequest {

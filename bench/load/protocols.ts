@@ -105,7 +105,9 @@ const sse = (path: (port: number, clientId: string, token: string | null, cursor
   },
 });
 
-const heraldSse = sse((port, _c, token, cursor) => `http://127.0.0.1:${port}/sse?device=d&token=${token}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+const heraldSse = sse(
+  (port, _c, token, cursor) => `http://127.0.0.1:${port}/sse?device=d&token=${token}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+);
 const nodeSse = sse((port, clientId) => `http://127.0.0.1:${port}/sse?user=${clientId}`);
 
 /** gRPC `Notification` messages, raw: field 7 (`type`) is a length-delimited string, tag 0x3a. */

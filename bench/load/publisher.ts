@@ -134,7 +134,18 @@ async function run(r: PublishRun): Promise<PublishResult> {
   const cpu = process.cpuUsage(cpu0);
   loopDelay.disable();
   http.close();
-  return { ok, failed, notifications, elapsedMs, statuses, latency: latency.toJSON(), late, cpuUs: cpu.user + cpu.system, loopDelayMaxMs: loopDelay.max / 1e6, failedSeqs };
+  return {
+    ok,
+    failed,
+    notifications,
+    elapsedMs,
+    statuses,
+    latency: latency.toJSON(),
+    late,
+    cpuUs: cpu.user + cpu.system,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    failedSeqs,
+  };
 }
 
 function batchAccepted(text: string): number {

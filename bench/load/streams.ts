@@ -1,5 +1,5 @@
-import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { connect } from 'node:net';
+import { Client, credentials, Metadata, status } from '@grpc/grpc-js';
 import { WebSocket } from 'ws';
 import type { Sender } from './protocols.js';
 
@@ -152,10 +152,14 @@ export function openGrpc(port: number, clientId: string, token: string, cursor: 
         `${SERVICE}/StreamNotifications`,
         raw,
         raw,
-        encodeStrings(cursor ? [
-          [1, connectionId],
-          [2, cursor],
-        ] : [[1, connectionId]]),
+        encodeStrings(
+          cursor
+            ? [
+                [1, connectionId],
+                [2, cursor],
+              ]
+            : [[1, connectionId]],
+        ),
         md,
       );
       call = c;

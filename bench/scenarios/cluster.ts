@@ -117,8 +117,24 @@ export const cluster: Scenario = {
     { key: 'broadcastRedisCpuUs', label: 'broadcast: Redis CPU / broadcast', unit: 'µs', better: 'lower', digits: 0 },
   ],
   targets: [
-    pairTarget('cluster-targeted-redis', 'Cluster: Redis commands per targeted delivery ≤ Socket.IO + redis-adapter', 'targetedRedisCmds', 'herald-cluster', '<=', 1, 'socketio-cluster'),
-    pairTarget('cluster-targeted-p99', 'Cluster: targeted cross-node p99 ≤ 1.1 × Socket.IO + redis-adapter', 'targetedRemoteP99', 'herald-cluster', '<=', 1.1, 'socketio-cluster'),
+    pairTarget(
+      'cluster-targeted-redis',
+      'Cluster: Redis commands per targeted delivery ≤ Socket.IO + redis-adapter',
+      'targetedRedisCmds',
+      'herald-cluster',
+      '<=',
+      1,
+      'socketio-cluster',
+    ),
+    pairTarget(
+      'cluster-targeted-p99',
+      'Cluster: targeted cross-node p99 ≤ 1.1 × Socket.IO + redis-adapter',
+      'targetedRemoteP99',
+      'herald-cluster',
+      '<=',
+      1.1,
+      'socketio-cluster',
+    ),
   ],
   charts: [
     { title: 'Cluster: targeted publishes', unit: 'publishes/s', keys: [{ key: 'targetedPerSec', label: 'publishes/s' }] },
@@ -185,7 +201,13 @@ export const cluster: Scenario = {
     await interleave(rigs, SLICES, async (rig) => {
       await rig.pool.phase(false);
       await measured(rig, 'targeted-paced', rig.paced, async () => {
-        const t = await rig.pubs.run({ ...base, mode: 'paced', rate: pacedRate, concurrency: PACED_CONCURRENCY, durationMs: (s.clusterSeconds * 1000) / SLICES });
+        const t = await rig.pubs.run({
+          ...base,
+          mode: 'paced',
+          rate: pacedRate,
+          concurrency: PACED_CONCURRENCY,
+          durationMs: (s.clusterSeconds * 1000) / SLICES,
+        });
         const r = await rig.pool.waitReceived(t.ok, 10_000);
         rig.paced.latency.merge(r.latency.toJSON());
         rig.paced.remote.merge(r.latencyRemote.toJSON());
@@ -204,7 +226,12 @@ export const cluster: Scenario = {
         const done = rig.pool.waitSeq(mySeq, SEQ_TIMEOUT_MS);
         const t = nowMs();
         const node = rig.nodes[0];
-        const res = await postJson(node.port, node.kind.paths.broadcast, { title: 'Bench', message: 'cluster broadcast', data: { _t: t, _s: mySeq } }, node.kind.headers);
+        const res = await postJson(
+          node.port,
+          node.kind.paths.broadcast,
+          { title: 'Bench', message: 'cluster broadcast', data: { _t: t, _s: mySeq } },
+          node.kind.headers,
+        );
         if (res.status !== 202) throw new Error(`${node.kind.label}: broadcast answered ${res.status}: ${res.body}`);
         const r = await done;
         if (!r.complete) rig.incomplete++;
@@ -254,7 +281,12 @@ export const cluster: Scenario = {
             closed: { publishes: tc.publishes, deliveries: tc.deliveries, redis: tc.redis },
             paced: { publishes: tp.publishes, deliveries: tp.deliveries, redis: tp.redis, latency: tp.latency.summary(), remote: tp.remote.summary() },
           },
-          broadcast: { count: rig.broadcast.publishes, deliveries: rig.broadcast.deliveries, redis: rig.broadcast.redis, perBroadcast: rig.rates.map(Math.round) },
+          broadcast: {
+            count: rig.broadcast.publishes,
+            deliveries: rig.broadcast.deliveries,
+            redis: rig.broadcast.redis,
+            perBroadcast: rig.rates.map(Math.round),
+          },
           nodes: rig.nodes.map((x) => x.info),
         },
       });

@@ -103,7 +103,12 @@ export const reconnectStorm: Scenario = {
         stormCpuPct: cost.pctOfCore,
       },
       notes,
-      details: { storm: { ...storm, handshake: storm.handshake.summary() }, verify: v, publish: { ok: pub.ok, failed: pub.failed, statuses: pub.statuses }, devicesWithLoss: v.devicesWithLoss },
+      details: {
+        storm: { ...storm, handshake: storm.handshake.summary() },
+        verify: v,
+        publish: { ok: pub.ok, failed: pub.failed, statuses: pub.statuses },
+        devicesWithLoss: v.devicesWithLoss,
+      },
     };
   },
 };

@@ -15,7 +15,15 @@ export const redisStorePublish: Scenario = {
   servers: ['herald', 'herald-redis'],
   ratios: [['herald-redis', 'herald']],
   targets: [
-    boundTarget('redis-targeted-rate', 'Targeted HTTP publish with the Redis store ≥ 10 000 publishes/s on one node', 'publishesPerSec', 'herald-redis', '>=', 10_000, '/s'),
+    boundTarget(
+      'redis-targeted-rate',
+      'Targeted HTTP publish with the Redis store ≥ 10 000 publishes/s on one node',
+      'publishesPerSec',
+      'herald-redis',
+      '>=',
+      10_000,
+      '/s',
+    ),
   ],
   charts: [
     { title: 'Targeted publish, memory vs Redis store', unit: 'publishes/s', keys: [{ key: 'publishesPerSec', label: 'publishes/s' }] },

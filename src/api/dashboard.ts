@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
 import { requireApiKey } from './app.js';
-import { DashboardFeed, type DashboardFeedOptions, clusterNodes } from './dashboard-feed.js';
+import { clusterNodes, DashboardFeed, type DashboardFeedOptions } from './dashboard-feed.js';
 import { DeviceIndex } from './device-index.js';
 import { errorBody } from './schemas.js';
 

@@ -53,7 +53,8 @@ export class WebhookSender {
     if (this.#queue.length > this.#opts.queueLimit) {
       this.#queue.shift();
       this.stats.dropped++;
-      if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0) this.#opts.log.warn({ dropped: this.stats.dropped }, 'webhook queue full: oldest events dropped');
+      if (this.stats.dropped === 1 || this.stats.dropped % 1000 === 0)
+        this.#opts.log.warn({ dropped: this.stats.dropped }, 'webhook queue full: oldest events dropped');
     }
     this.stats.queued = this.#queue.length;
     if (!this.#running) void this.#run();

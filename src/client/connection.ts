@@ -1,10 +1,10 @@
-import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistrationLike } from './push.js';
 import { DISCONNECTS, reasonOfCode } from '../core/disconnect.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import type { ClosedInfo, ConnectionState, HeraldEvents } from './events.js';
 import { LivenessWatch } from './liveness.js';
 import { type ConnectOptions, endpoint, type Resolved, resolveOptions } from './options.js';
+import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistrationLike } from './push.js';
 import { RecentIds } from './recent-ids.js';
 import { type DeviceStream, type EventSourceConstructor, SseStream, type StreamEvents, type WebSocketConstructor, WsStream } from './streams.js';
 import { SERVER_CLOCK_SKEW_MS, tokenClaims } from './token.js';

@@ -14,9 +14,6 @@ export { connect, HeraldConnection } from './connection.js';
 export type { ClosedInfo, ConnectionState, DisconnectInfo, HeraldEvents, StateChange } from './events.js';
 export { type DeadVerdict, type LivenessOptions, LivenessWatch } from './liveness.js';
 export type { ConnectOptions, CursorStorage } from './options.js';
-export { RecentIds } from './recent-ids.js';
-export type { EventSourceConstructor, WebSocketConstructor } from './streams.js';
-export type { HeraldNotification, PingFrame, ServerFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from './types.js';
 export {
   ackPushed,
   base64UrlToBytes,
@@ -26,3 +23,6 @@ export {
   registerPush,
   unregisterPush,
 } from './push.js';
+export { RecentIds } from './recent-ids.js';
+export type { EventSourceConstructor, WebSocketConstructor } from './streams.js';
+export type { HeraldNotification, PingFrame, ServerFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from './types.js';

@@ -58,7 +58,10 @@ export const CONFIG_SPEC = {
   RETENTION_MS: { schema: positive(86_400_000), doc: 'How long notifications are kept for replay.' },
   PRESENCE_GRACE_MS: { schema: ms(2000), doc: 'A client goes offline only after having no attached device for this long.' },
   WEBHOOK_URL: { schema: optionalString, doc: 'Where presence and device events are POSTed.' },
-  WEBHOOK_RETRY_MS: { schema: positive(500), doc: 'First retry delay of a failed webhook; doubles up to 30 s. Events are retried until delivered (order per client kept).' },
+  WEBHOOK_RETRY_MS: {
+    schema: positive(500),
+    doc: 'First retry delay of a failed webhook; doubles up to 30 s. Events are retried until delivered (order per client kept).',
+  },
   WEBHOOK_QUEUE: { schema: positive(10_000), doc: 'Webhook events held while the receiver is slow or down; beyond it the oldest are dropped (counted).' },
   WEBHOOK_SECRET: { schema: optionalString, doc: 'HMAC-SHA256 key of the `Herald-Signature` header.' },
   DETACHED_TTL_MS: { schema: ms(90_000), doc: 'How long a detached registration (and its cursor) is kept.' },

@@ -8,8 +8,7 @@ describe('device tokens signed with a key pair', () => {
     const other = await generateKeyPair(alg);
     const pem = await exportSPKI(publicKey);
     await using h = await startTestHerald({ JWT_SECRET: undefined, JWT_PUBLIC_KEY: pem, API_KEY });
-    const sign = (key: CryptoKey, sub: string) =>
-      new SignJWT({}).setProtectedHeader({ alg }).setSubject(sub).setExpirationTime('1h').sign(key);
+    const sign = (key: CryptoKey, sub: string) => new SignJWT({}).setProtectedHeader({ alg }).setSubject(sub).setExpirationTime('1h').sign(key);
     await using d = await connectDevice(h, 'alice', 'phone', { token: await sign(privateKey, 'alice') });
     const r = await publishTo(h, 'alice', { title: 't', message: 'm' });
     await d.waitFor((f) => f.id === r.body.id);

@@ -1,9 +1,9 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { base64UrlToBytes, connect, type PushedNotification, pushHandler } from '../../src/client/index.js';
-import { publishTo, token, until } from '../support/herald.js';
 import { PushServiceStandIn } from '../push/push-service.js';
 import { startPushHerald } from '../push/support.js';
+import { publishTo, token, until } from '../support/herald.js';
 import { record } from './helpers.js';
 
 describe('SDK Web Push: registerPush and the service-worker handler', () => {
@@ -45,7 +45,10 @@ describe('SDK Web Push: registerPush and the service-worker handler', () => {
       // The service worker shows it and acks it.
       const shown: { title: string; options?: { body?: string; tag?: string } }[] = [];
       const waits: Promise<unknown>[] = [];
-      const handler = pushHandler({ showNotification: async (title, options) => void shown.push({ title, options }) }, { url: h.url, device: 'phone', token: jwt });
+      const handler = pushHandler(
+        { showNotification: async (title, options) => void shown.push({ title, options }) },
+        { url: h.url, device: 'phone', token: jwt },
+      );
       handler({ data: { json: () => payload }, waitUntil: (p) => waits.push(p) });
       await Promise.all(waits);
       expect(shown).toEqual([{ title: 'While away', options: { body: 'pushed', tag: r.body.id, data: payload } }]);

@@ -1,5 +1,5 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { api, connectDevice, startTestHerald, token, until } from '../support/herald.js';
 
 const fast = { HEARTBEAT_INTERVAL_MS: 50, HEARTBEAT_TIMEOUT_MS: 40, HEARTBEAT_MAX_MISSED: 2 };

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { webhookSignature } from '../../src/api/webhooks.js';
 import type { PresenceEvent } from '../../src/core/presence.js';
 import { api, connectDevice, publishTo, startTestHerald, TestDevice, token, until, wsUrl } from '../support/herald.js';
@@ -101,7 +101,14 @@ describe('webhooks', () => {
       await until(() => rx.received.some((r) => r.body.type === 'client.offline'), 10_000, 'the offline webhook');
       expect(rx.attempts()).toBeGreaterThan(5);
       const types = rx.received.map((r) => `${r.body.type}${r.body.deviceId ? `:${r.body.deviceId}` : ''}`);
-      expect(types).toEqual(['client.online', 'device.connected:phone', 'device.connected:laptop', 'device.disconnected:phone', 'device.disconnected:laptop', 'client.offline']);
+      expect(types).toEqual([
+        'client.online',
+        'device.connected:phone',
+        'device.connected:laptop',
+        'device.disconnected:phone',
+        'device.disconnected:laptop',
+        'client.offline',
+      ]);
       for (const r of rx.received) {
         expect(r.signatureOk).toBe(true);
         expect(r.body).toMatchObject({ clientId: 'alice', id: expect.any(String), ts: expect.any(Number), epoch: expect.any(Number) });

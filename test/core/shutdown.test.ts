@@ -1,5 +1,5 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { API_KEY, type Frame, token, until } from '../support/herald.js';
 import { spawnHerald } from '../support/process.js';
 

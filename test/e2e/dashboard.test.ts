@@ -21,7 +21,6 @@ import { CHROMIUM, CHROMIUM_ARGS } from './browser.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
-
 let h: Herald;
 let ctx: BrowserContext;
 let page: Page;

@@ -15,10 +15,14 @@ describe('demo page: Web Push button', () => {
     // Served by Herald itself: a service worker must be same-origin with its page.
     await using page = await openDevicePage(browser, h.url, h, { clientId: 'alice', device: 'browser', transport: 'ws' });
     await page.page.click('#push');
-    await page.page.waitForFunction(() => (window as unknown as { heraldDemo: { events: { type: string }[] } }).heraldDemo.events.some((e) => e.type === 'push'), null, {
-      polling: 50,
-      timeout: 15_000,
-    });
+    await page.page.waitForFunction(
+      () => (window as unknown as { heraldDemo: { events: { type: string }[] } }).heraldDemo.events.some((e) => e.type === 'push'),
+      null,
+      {
+        polling: 50,
+        timeout: 15_000,
+      },
+    );
     const push = (await page.events()).find((e) => e.type === 'push') as unknown as { registered: boolean; error?: string };
     const scope = await page.page.evaluate(async () => (await navigator.serviceWorker.getRegistration('./'))?.scope ?? null);
     expect(scope).toBe(`${h.url}/demo/`);

@@ -1,5 +1,5 @@
-import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { api, connectDevice, publishTo, refusedHandshake, startTestHerald, TestDevice, token, until, wsUrl } from '../support/herald.js';
 
 describe('WebSocket delivery', () => {
