@@ -1,7 +1,7 @@
 /**
  * `herald/publisher`: a typed SDK for application backends publishing to Herald over its HTTP
- * publisher API (API key). Node 20.19+ (or any runtime with `fetch` and Web Crypto); no runtime
- * dependencies.
+ * publisher API (API key). Node 20.19+; no runtime dependencies (only `fetch`, `AbortSignal` and
+ * Web Crypto, no Node-only module).
  *
  * - Idempotency: a publish without an `id` gets a UUIDv7 key once per call, sent on every retry,
  *   so a retried publish is stored at most once.
