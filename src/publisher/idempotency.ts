@@ -40,7 +40,7 @@ export function uuidv7(now = Date.now()): string {
   return s;
 }
 
-/** `body` with its idempotency key: the caller's `id`, or a new one. */
+/** `body` with its idempotency key: the caller's `id`, or a new one (for `null` too, which the server ignores). */
 export function withKey<T extends { id?: string }>(body: T): T & { id: string } {
-  return body.id === undefined ? { ...body, id: uuidv7() } : (body as T & { id: string });
+  return body.id === undefined || body.id === null ? { ...body, id: uuidv7() } : (body as T & { id: string });
 }

@@ -20,7 +20,6 @@ export { HeraldError, type HeraldErrorInit, type PublisherErrorCode, type Publis
 export { uuidv7 } from './idempotency.js';
 export { DEFAULTS as PUBLISHER_DEFAULTS, type PublisherOptions, type RetryInfo } from './options.js';
 export { type BroadcastsApi, type ClientsApi, createPublisher, type DevicesApi, HeraldPublisher, type NotificationsApi } from './publisher.js';
-export { parseRetryAfter, type RetryPolicy, retryDelay } from './retry.js';
 export type {
   BatchItem,
   BatchItemResult,

@@ -64,6 +64,9 @@ export function resolveOptions(o: PublisherOptions): Resolved {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`url: expected http: or https:, got ${url.protocol}`);
   if (typeof o.apiKey !== 'string' || o.apiKey === '') throw new TypeError('apiKey: required');
+  // What fetch would refuse in a header on every attempt: better said once, here.
+  if ([...o.apiKey].some((c) => c === '\r' || c === '\n' || c === '\0' || (c.codePointAt(0) ?? 0) > 0xff))
+    throw new TypeError('apiKey: cannot be sent in a header (line break, NUL or a character beyond Latin-1)');
   const timeoutMs = o.timeoutMs ?? DEFAULTS.timeoutMs;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`timeoutMs: a positive number, got ${String(o.timeoutMs)}`);
   const retries = o.retries ?? DEFAULTS.retries;

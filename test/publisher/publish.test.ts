@@ -221,5 +221,6 @@ describe('herald/publisher against a real node', () => {
     expect(() => createPublisher({ url: 'http://x', apiKey: '' })).toThrow(/apiKey/);
     expect(() => createPublisher({ url: 'http://x', apiKey: 'k', retries: -1 })).toThrow(/retries/);
     expect(() => createPublisher({ url: 'http://x', apiKey: 'k', timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => createPublisher({ url: 'http://x', apiKey: 'k\r\nx-injected: 1' })).toThrow(/apiKey/);
   });
 });

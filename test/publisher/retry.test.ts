@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createPublisher, HeraldError, parseRetryAfter, type RetryInfo, retryDelay, uuidv7 } from '../../src/publisher/index.js';
+import { createPublisher, HeraldError, type RetryInfo, uuidv7 } from '../../src/publisher/index.js';
+import { parseRetryAfter, retryDelay } from '../../src/publisher/retry.js';
 import { startFlakyProxy } from '../support/flaky-proxy.js';
 import { API_KEY, connectDevice, startTestHerald } from '../support/herald.js';
 
