@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createPublisher, HeraldError } from '../../src/publisher/index.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -222,5 +223,21 @@ describe('herald/publisher against a real node', () => {
     expect(() => createPublisher({ url: 'http://x', apiKey: 'k', retries: -1 })).toThrow(/retries/);
     expect(() => createPublisher({ url: 'http://x', apiKey: 'k', timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => createPublisher({ url: 'http://x', apiKey: 'k\r\nx-injected: 1' })).toThrow(/apiKey/);
+  });
+});
+
+describe('the package', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const built = existsSync(new URL('../../dist/publisher/index.js', import.meta.url));
+
+  it('exports herald/publisher from the build, with its types', () => {
+    expect(pkg.exports['./publisher']).toEqual({ types: './dist/publisher/index.d.ts', import: './dist/publisher/index.js' });
+  });
+
+  it.skipIf(!built)('import("herald/publisher") loads the built SDK (npm test builds first)', async () => {
+    const spec = 'herald/publisher';
+    const mod = await import(/* @vite-ignore */ spec);
+    expect(typeof mod.createPublisher).toBe('function');
+    expect(new mod.HeraldError('HERALD_ERR_NETWORK', 'x', { status: null })).toBeInstanceOf(Error);
   });
 });
