@@ -185,17 +185,22 @@ export class RedisBroker implements Broker {
     return `${this.#p}detached`;
   }
 
-  async start(hub: Hub): Promise<void> {
-    this.#hub = hub;
+  /** The hub's presence: transitions decided in Redis, emitted by the node that caused them. */
+  createPresence(hub: Hub): PresenceTracker {
     this.#presence = new ClusterPresence(hub);
-    hub.presence = this.#presence;
+    return this.#presence;
+  }
+
+  async start(hub: Hub): Promise<void> {
+    if (!this.#presence || hub.presence !== this.#presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
+    this.#hub = hub;
     await this.#cmd.connect();
     await this.#sub.connect();
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onMessage(message));
     await this.#sub.subscribe(this.#inbox(this.#o.nodeId), `${this.#p}broadcast`);
-    hub.hooks.attached = (s) => this.#claim(s);
-    hub.hooks.detached = (s, reason, removed) => this.#release(s, reason, removed);
-    hub.hooks.live = (s, head) => this.#live(s, head);
+    hub.on('attached', (s) => this.#claim(s));
+    hub.on('detached', (s, reason, removed) => this.#release(s, reason, removed));
+    hub.on('live', (s, head) => this.#live(s, head));
     await this.#heartbeat();
     this.#timer = setInterval(() => void this.#heartbeat(), this.#o.nodeHeartbeatMs);
     this.#timer.unref();
