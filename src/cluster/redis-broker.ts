@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker } from '../core/broker.js';
-import { type Cursor, decodeCursor, encodeCursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
+import { type Cursor, decodeCursor, encodeCursor } from '../core/cursor.js';
 import type { DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import { Outgoing } from '../core/frames.js';
@@ -13,6 +13,7 @@ import type { Session, TransportKind } from '../core/session.js';
 import type { ClientView, Store, StoredNotification } from '../core/types.js';
 import type { WheelEntry } from '../core/wheel.js';
 import { CLAIM_LUA, DEAD_LUA, EXPIRE_DETACHED_LUA, OFFLINE_LUA, RELEASE_LUA, ROUTE_LUA } from './redis-scripts.js';
+import { StreamOrder } from './stream-order.js';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -44,8 +45,6 @@ type Wire =
   | { k: 'n'; o: string; n: StoredNotification }
   | { k: 'kick'; c: string; d: string; s: string; r: 'replaced' | 'client-limit' | 'removed'; e: number }
   | { k: 'answer'; c: string; d: string; s: string; cur: string | null };
-
-const BROADCAST = '\u0000b';
 
 /** Counters of what the cluster layer could not do (logged and shown in /api/v1/stats). */
 export interface ClusterStats {
@@ -106,15 +105,8 @@ export class RedisBroker implements Broker {
   readonly #scripts: Scripts;
   #hub: Hub | null = null;
   #presence: ClusterPresence | null = null;
-  /**
-   * Last position handed to local sessions, per client stream (and the broadcast stream); null:
-   * the stream was empty when the first local session of it went live. No entry: no local session
-   * of that stream is live yet, so this node does not know where the stream stands — arrivals wait
-   * in {@link #repairing} until one goes live and tells (its replay's head).
-   */
-  readonly #last = new Map<string, StreamPos | null>();
-  /** Notifications waiting while a gap in their stream is repaired, or until its position is known. */
-  readonly #repairing = new Map<string, StoredNotification[]>();
+  /** Ordered delivery per stream, with gaps repaired from the store. */
+  #order: StreamOrder | null = null;
   /** Sessions closed by another node's claim: their disconnect event carries the claim's epoch. */
   readonly #kicked = new WeakMap<Session, number>();
   readonly #offline = new Map<string, OfflineCheck>();
@@ -194,13 +186,25 @@ export class RedisBroker implements Broker {
   async start(hub: Hub): Promise<void> {
     if (!this.#presence || hub.presence !== this.#presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
     this.#hub = hub;
+    const store = this.#o.store;
+    this.#order = new StreamOrder({
+      holds: (clientId) => (clientId === null ? hub.connectionCount > 0 : hub.hasSessions(clientId)),
+      range: (clientId, after, upTo) => store.range(clientId, after, upTo, Date.now()),
+      head: async (clientId) => {
+        const heads = await store.heads(clientId ?? '-');
+        return clientId === null ? heads.b : heads.c;
+      },
+      deliver: (n) => hub.deliver(new Outgoing(n)),
+      repaired: () => this.stats.gapsRepaired++,
+      failed: (what, err) => this.#failed(what, err),
+    });
     await this.#cmd.connect();
     await this.#sub.connect();
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onMessage(message));
     await this.#sub.subscribe(this.#inbox(this.#o.nodeId), `${this.#p}broadcast`);
     hub.on('attached', (s) => this.#claim(s));
     hub.on('detached', (s, reason, removed) => this.#release(s, reason, removed));
-    hub.on('live', (s, head) => this.#live(s, head));
+    hub.on('live', (s, head) => this.#order?.sessionLive(s.device.clientId, head));
     await this.#heartbeat();
     this.#timer = setInterval(() => void this.#heartbeat(), this.#o.nodeHeartbeatMs);
     this.#timer.unref();
@@ -332,14 +336,7 @@ export class RedisBroker implements Broker {
   #release(s: Session, reason: DisconnectReason, removed: boolean): void {
     const d = s.device;
     const now = Date.now();
-    if (!this.#hub?.hasSessions(d.clientId)) {
-      this.#last.delete(d.clientId);
-      this.#repairing.delete(d.clientId);
-    }
-    if (this.#hub?.connectionCount === 0) {
-      this.#last.delete(BROADCAST);
-      this.#repairing.delete(BROADCAST);
-    }
+    this.#order?.sessionLeft(d.clientId);
     this.#cmd.srem(this.#nodeConns(this.#o.nodeId), d.connectionId).catch(() => {});
     const kickedEpoch = this.#kicked.get(s);
     if (kickedEpoch !== undefined) {
@@ -425,84 +422,8 @@ export class RedisBroker implements Broker {
     else if (wire.o !== this.#o.nodeId) this.#deliver(wire.n);
   }
 
-  /**
-   * Hands a notification to local sessions in stream order. A position that skips one this node
-   * has not seen (pub/sub lost it, or two nodes' publishes crossed — the first ones of an empty
-   * stream included) is repaired from the store first; what arrives meanwhile waits. Before any
-   * local session of the stream is live, this node does not know where the stream stands:
-   * arrivals wait until one goes live ({@link #live}).
-   */
   #deliver(n: StoredNotification): number {
-    const hub = this.#hub;
-    if (!hub) return 0;
-    const key = n.clientId ?? BROADCAST;
-    if (n.clientId !== null ? !hub.hasSessions(n.clientId) : hub.connectionCount === 0) return 0;
-    const waiting = this.#repairing.get(key);
-    if (waiting) {
-      waiting.push(n);
-      return 0;
-    }
-    if (!this.#last.has(key)) {
-      this.#repairing.set(key, [n]);
-      return 0;
-    }
-    const last = this.#last.get(key) ?? null;
-    if (!isAfter(n.pos, last)) return 0;
-    if (n.prev !== null && isAfter(n.prev, last)) {
-      this.#repairing.set(key, [n]);
-      void this.#repair(key, n.clientId, last);
-      return 0;
-    }
-    this.#last.set(key, n.pos);
-    return hub.deliver(new Outgoing(n));
-  }
-
-  /** Reads what is missing before the waiting notifications from the store, then delivers all in order. */
-  async #repair(key: string, clientId: string | null, from: StreamPos | null): Promise<void> {
-    const waiting = this.#repairing.get(key);
-    if (!waiting || waiting.length === 0) {
-      this.#repairing.delete(key);
-      return;
-    }
-    let upTo = waiting[0].pos;
-    for (const n of waiting) upTo = maxPos(upTo, n.pos) as StreamPos;
-    try {
-      const missed = await this.#o.store.range(clientId, from, upTo, Date.now());
-      this.stats.gapsRepaired++;
-      this.#repairing.get(key)?.push(...missed);
-    } catch (err) {
-      this.#failed('gap repair', err);
-    }
-    const batch = this.#repairing.get(key);
-    if (batch !== waiting) return; // the stream's last local session left meanwhile
-    this.#repairing.delete(key);
-    batch.sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
-    let last = from;
-    for (const n of batch) {
-      if (!isAfter(n.pos, last)) continue;
-      last = n.pos;
-      this.#last.set(key, n.pos);
-      this.#hub?.deliver(new Outgoing(n));
-    }
-  }
-
-  /**
-   * A local session finished its replay at `head`. The first live session of a stream on this node
-   * tells where the stream stands; what arrived before waits and is delivered from there (with a
-   * repair, since the order of arrivals is not the stream's). A stream already known keeps its
-   * position: the new session's replay may be ahead of what other local sessions were handed.
-   */
-  #live(s: Session, head: Cursor): void {
-    const clientId = s.device.clientId;
-    const streams: [string, StreamPos | null, string | null][] = [
-      [clientId, head.c, clientId],
-      [BROADCAST, head.b, null],
-    ];
-    for (const [key, pos, streamClient] of streams) {
-      if (this.#last.has(key)) continue;
-      this.#last.set(key, pos);
-      if (this.#repairing.has(key)) void this.#repair(key, streamClient, pos);
-    }
+    return this.#order?.arrived(n) ?? 0;
   }
 
   /** After Redis came back: re-register live streams and fetch what pub/sub may have dropped. */
@@ -511,23 +432,7 @@ export class RedisBroker implements Broker {
     if (!hub) return;
     this.#o.log.info({ sessions: hub.connectionCount }, 'cluster: redis is back; re-registering and repairing');
     for (const s of hub.sessions()) if (s.state === 'live') this.#claim(s);
-    for (const [key, last] of [...this.#last]) {
-      const clientId = key === BROADCAST ? null : key;
-      if (this.#repairing.has(key)) continue;
-      try {
-        const heads = await this.#o.store.heads(clientId ?? '-');
-        const head = clientId === null ? heads.b : heads.c;
-        if (head && isAfter(head, last) && !this.#repairing.has(key)) {
-          this.#repairing.set(key, []);
-          const missed = await this.#o.store.range(clientId, last, head, Date.now());
-          this.#repairing.get(key)?.push(...missed);
-          await this.#repair(key, clientId, last);
-        }
-      } catch (err) {
-        this.#failed('recovery repair', err);
-        this.#repairing.delete(key);
-      }
-    }
+    await this.#order?.recover();
   }
 
   // ---- membership ----
