@@ -50,8 +50,9 @@ function byPosition(a: StoredNotification, b: StoredNotification): number {
  *   they already have).
  * - A notification whose `prev` is after the known position skips one this node has not seen
  *   (pub/sub lost it, or two nodes' publishes crossed): the gap is read from the store, and what
- *   arrives meanwhile waits, then all are delivered in order. A failed read is reported and what
- *   waited is delivered anyway (the store still has the rest for a resume).
+ *   arrives meanwhile waits, then all are delivered in order; a gap that opened during the read,
+ *   beyond what it covered, is read in turn. A failed read is reported and what waited is
+ *   delivered anyway.
  * - A position at or before the known one is a duplicate and dropped.
  * - When the stream's last local session leaves, its position and waiting arrivals are forgotten
  *   (the broadcast stream's when the node has no session at all); a repair in flight then hands
@@ -131,10 +132,12 @@ export class StreamOrder {
       this.#waiting.delete(key);
       return;
     }
+    let read: StreamPos | null = null;
     try {
       const missed = await this.#o.range(clientOf(key), from, end);
       this.#o.repaired?.();
       waiting.push(...missed);
+      read = end;
     } catch (err) {
       this.#o.failed('gap repair', err);
     }
@@ -142,8 +145,15 @@ export class StreamOrder {
     this.#waiting.delete(key);
     waiting.sort(byPosition);
     let last = from;
-    for (const n of waiting) {
+    for (let i = 0; i < waiting.length; i++) {
+      const n = waiting[i];
       if (!isAfter(n.pos, last)) continue;
+      if (read !== null && isAfter(n.pos, read) && n.prev !== null && isAfter(n.prev, last)) {
+        // A gap that opened during the read, beyond what it covered: read again from here.
+        this.#waiting.set(key, waiting.slice(i));
+        void this.#repair(key, last);
+        return;
+      }
       last = n.pos;
       this.#last.set(key, n.pos);
       this.#o.deliver(n);

@@ -161,6 +161,27 @@ describe('StreamOrder: ordered delivery without Redis', () => {
     expect(f.ranges).toHaveLength(1);
   });
 
+  it('a second gap that opens while a repair reads, beyond what it reads, is read in turn (n4 is not skipped)', async () => {
+    const f = fakeNode({ autoAnswer: false });
+    f.attach('alice');
+    f.live('alice', 1);
+    f.order.arrived(n(3));
+    expect(f.ranges.map((r) => [r.after, r.upTo])).toEqual([[1, 3]]);
+    // While n2..n3 are read: n5 arrives, n4 is still on its way.
+    f.order.arrived(n(5));
+    f.ranges[0].resolve();
+    await f.settle();
+    expect(f.delivered).toEqual(['alice2', 'alice3']);
+    expect(f.ranges.map((r) => [r.after, r.upTo])).toEqual([
+      [1, 3],
+      [3, 5],
+    ]);
+    f.order.arrived(n(4));
+    f.ranges[1].resolve();
+    await f.settle();
+    expect(f.delivered).toEqual(['alice2', 'alice3', 'alice4', 'alice5']);
+  });
+
   it('a fresh stream (empty at the replay: head null) whose second notification arrives before its first', async () => {
     const f = fakeNode();
     f.attach('alice');
