@@ -6,9 +6,13 @@ import type { ClusterPresence } from './cluster-presence.js';
 import type { ClusterKeys } from './keys.js';
 import type { ClusterScripts } from './redis-scripts.js';
 
+/** What the Redis broker is built with (createBroker fills it from the configuration). */
 export interface RedisBrokerOptions {
+  /** REDIS_URL */
   url: string;
+  /** NODE_ID: names this node's inbox channel and its entries in the registry. */
   nodeId: string;
+  /** The message store: gaps and recovery are read from it. */
   store: Store;
   /** @default 'herald:' (same layout rules as the Redis store: no braces) */
   prefix?: string;

@@ -138,6 +138,7 @@ export class ClusterRegistry {
     }
   }
 
+  /** The client's devices attached anywhere (Web Push skips them). */
   async attachedDevices(clientId: string): Promise<Set<string>> {
     const out = new Set<string>();
     for (const [deviceId, e] of await this.entries(clientId)) if (e.state === 'attached') out.add(deviceId);
