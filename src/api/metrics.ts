@@ -102,7 +102,7 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [r],
     });
-    hub.hooks.rtt = (ms) => rtt.observe(ms / 1000);
+    hub.on('rtt', (ms) => rtt.observe(ms / 1000));
     new Gauge({
       name: 'herald_send_queue_bytes',
       help: 'Bytes queued for devices and not yet written to the kernel',

@@ -1,130 +1,55 @@
-import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Broker } from '../core/broker.js';
-import { type Cursor, decodeCursor, encodeCursor, isAfter, maxPos, type StreamPos } from '../core/cursor.js';
-import type { DisconnectReason } from '../core/disconnect.js';
-import { HeraldError } from '../core/errors.js';
+import type { Cursor } from '../core/cursor.js';
 import { Outgoing } from '../core/frames.js';
 import type { Hub } from '../core/hub.js';
-import type { Logger } from '../core/logger.js';
-import type { PresenceEvent, PresenceEvents, PresenceTracker } from '../core/presence.js';
-import type { Session, TransportKind } from '../core/session.js';
-import type { ClientView, Store, StoredNotification } from '../core/types.js';
-import type { WheelEntry } from '../core/wheel.js';
-import { CLAIM_LUA, DEAD_LUA, EXPIRE_DETACHED_LUA, OFFLINE_LUA, RELEASE_LUA, ROUTE_LUA } from './redis-scripts.js';
+import type { PresenceTracker } from '../core/presence.js';
+import type { TransportKind } from '../core/session.js';
+import type { ClientView, StoredNotification } from '../core/types.js';
+import { ClusterPresence } from './cluster-presence.js';
+import type { ClusterContext, ClusterStats, RedisBrokerOptions } from './context.js';
+import { NodeControl } from './control.js';
+import { ClusterKeys } from './keys.js';
+import { Membership, type NodeMember } from './membership.js';
+import { ClusterScripts } from './redis-scripts.js';
+import { ClusterRegistry } from './registry.js';
+import { StreamOrder } from './stream-order.js';
+import { decodeWire, encodeWire } from './wire.js';
 
-export interface RedisBrokerOptions {
-  url: string;
-  nodeId: string;
-  store: Store;
-  /** @default 'herald:' (same layout rules as the Redis store: no braces) */
-  prefix?: string;
-  nodeHeartbeatMs: number;
-  nodeDeadAfterMs: number;
-  detachedTtlMs: number;
-  presenceGraceMs: number;
-  maxDevicesPerClient: number;
-  clientLimitPolicy: 'evict-oldest' | 'reject';
-  log: Logger;
-}
+export type { ClusterStats, RedisBrokerOptions } from './context.js';
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
-interface Scripts {
-  heraldClaim: Script;
-  heraldRelease: Script;
-  heraldOffline: Script;
-  heraldDead: Script;
-  heraldRoute: Script;
-  heraldExpireDetached: Script;
-}
-
-/** A message between nodes on Redis pub/sub. */
-type Wire =
-  | { k: 'n'; o: string; n: StoredNotification }
-  | { k: 'kick'; c: string; d: string; s: string; r: 'replaced' | 'client-limit' | 'removed'; e: number }
-  | { k: 'answer'; c: string; d: string; s: string; cur: string | null };
-
-const BROADCAST = '\u0000b';
-
-/** Counters of what the cluster layer could not do (logged and shown in /api/v1/stats). */
-export interface ClusterStats {
-  redisErrors: number;
-  gapsRepaired: number;
-  kicksSent: number;
-  deadNodesCleaned: number;
-}
-
-class OfflineCheck implements WheelEntry {
-  _due = 0;
-  _slot: Set<WheelEntry> | null = null;
-  constructor(
-    readonly broker: RedisBroker,
-    readonly clientId: string,
-    readonly token: string,
-  ) {}
-  onDue(): void {
-    this.broker.offlineDue(this);
-  }
+/** The parts that need the hub, built at start. */
+interface Parts {
+  hub: Hub;
+  order: StreamOrder;
+  control: NodeControl;
+  registry: ClusterRegistry;
+  membership: Membership;
 }
 
 /**
- * Presence for a cluster: transitions are decided by the Redis scripts (one online and one offline
- * per client across all nodes, with cluster-wide epochs) and emitted by the node that caused them.
- */
-class ClusterPresence extends EventEmitter<PresenceEvents> implements PresenceTracker {
-  constructor(readonly hub: Hub) {
-    super();
-  }
-  deviceConnected(): void {}
-  deviceDisconnected(): void {}
-  isOnline(clientId: string): boolean {
-    return this.hub.hasSessions(clientId);
-  }
-  epochOf(): number {
-    return 0;
-  }
-  get onlineCount(): number {
-    return this.hub.localClientCount;
-  }
-  flushPending(): void {}
-}
-
-/**
- * Several nodes on one Redis: node membership with heartbeats, the distributed registry (which node
- * holds each device), cross-node delivery to the nodes that hold a client's devices (pub/sub, with
- * gaps repaired from the store by position), cluster-wide replacement, limits and presence, and
- * cleanup of dead nodes.
+ * Several nodes on one Redis: the composition of node membership ({@link Membership}), the
+ * distributed registry ({@link ClusterRegistry}), control between nodes ({@link NodeControl}),
+ * ordered delivery with gap repair ({@link StreamOrder}) and cluster presence
+ * ({@link ClusterPresence}). This file owns the two connections (commands; pub/sub), wires the
+ * hub's events to the parts, routes publishes, and recovers after a Redis outage.
  */
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
-  readonly stats: ClusterStats = { redisErrors: 0, gapsRepaired: 0, kicksSent: 0, deadNodesCleaned: 0 };
+  readonly stats: ClusterStats = { redisErrors: 0, gapsRepaired: 0, kicksSent: 0, deadNodesCleaned: 0, malformedMessages: 0 };
   readonly #o: RedisBrokerOptions;
-  readonly #p: string;
+  readonly #keys: ClusterKeys;
   readonly #cmd: Redis;
   readonly #sub: Redis;
-  readonly #scripts: Scripts;
-  #hub: Hub | null = null;
+  readonly #scripts: ClusterScripts;
   #presence: ClusterPresence | null = null;
-  /**
-   * Last position handed to local sessions, per client stream (and the broadcast stream); null:
-   * the stream was empty when the first local session of it went live. No entry: no local session
-   * of that stream is live yet, so this node does not know where the stream stands — arrivals wait
-   * in {@link #repairing} until one goes live and tells (its replay's head).
-   */
-  readonly #last = new Map<string, StreamPos | null>();
-  /** Notifications waiting while a gap in their stream is repaired, or until its position is known. */
-  readonly #repairing = new Map<string, StoredNotification[]>();
-  /** Sessions closed by another node's claim: their disconnect event carries the claim's epoch. */
-  readonly #kicked = new WeakMap<Session, number>();
-  readonly #offline = new Map<string, OfflineCheck>();
-  #timer: NodeJS.Timeout | null = null;
+  #parts: Parts | null = null;
   #closed = false;
   #wasDown = false;
 
   constructor(opts: RedisBrokerOptions) {
     this.#o = opts;
-    this.#p = opts.prefix ?? 'herald:';
+    this.#keys = new ClusterKeys(opts.prefix ?? 'herald:');
     const base: RedisOptions = {
       lazyConnect: true,
       // Fail fast while Redis is away: a publish gets 503 instead of waiting in a queue.
@@ -136,7 +61,8 @@ export class RedisBroker implements Broker {
     this.#sub = new Redis(opts.url, { ...base, enableOfflineQueue: true, connectionName: `herald-sub-${opts.nodeId}` });
     let lastError = '';
     const onError = (err: Error) => {
-      if (err.message !== lastError) opts.log.warn({ err: err.message }, 'redis broker connection error');
+      // ioredis repeats the same error on every reconnect attempt: log each kind once per outage.
+      if (err.message !== lastError) opts.log.warn({ err }, 'redis broker connection error');
       lastError = err.message;
       this.#wasDown = true;
     };
@@ -149,258 +75,89 @@ export class RedisBroker implements Broker {
         void this.#recover();
       }
     });
-    this.#cmd.defineCommand('heraldClaim', { numberOfKeys: 2, lua: CLAIM_LUA });
-    this.#cmd.defineCommand('heraldRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
-    this.#cmd.defineCommand('heraldOffline', { numberOfKeys: 2, lua: OFFLINE_LUA });
-    this.#cmd.defineCommand('heraldDead', { numberOfKeys: 2, lua: DEAD_LUA });
-    this.#cmd.defineCommand('heraldRoute', { numberOfKeys: 1, lua: ROUTE_LUA });
-    this.#cmd.defineCommand('heraldExpireDetached', { numberOfKeys: 1, lua: EXPIRE_DETACHED_LUA });
-    this.#scripts = this.#cmd as unknown as Scripts;
+    this.#scripts = new ClusterScripts(this.#cmd, this.#keys);
   }
 
-  /** How long a client's registry and presence keys outlive its last attached device. */
-  get #keepMs(): number {
-    return this.#o.detachedTtlMs + this.#o.presenceGraceMs + this.#o.nodeHeartbeatMs;
+  /** A Redis call failed: counted (every one) and logged with its error. */
+  #failed(what: string, err: unknown): void {
+    this.stats.redisErrors++;
+    this.#o.log.warn({ err }, `cluster: ${what} failed`);
   }
 
-  #reg(clientId: string): string {
-    return `${this.#p}{${clientId}}:reg`;
-  }
-  #pres(clientId: string): string {
-    return `${this.#p}{${clientId}}:p`;
-  }
-  #inbox(nodeId: string): string {
-    return `${this.#p}inbox:${nodeId}`;
-  }
-  get #nodesKey(): string {
-    return `${this.#p}nodes`;
-  }
-  #nodeConns(nodeId: string): string {
-    return `${this.#p}node:${nodeId}:conns`;
-  }
-  #nodeDevices(nodeId: string): string {
-    return `${this.#p}node:${nodeId}:dev`;
-  }
-  get #detachedKey(): string {
-    return `${this.#p}detached`;
+  /** The hub's presence: transitions decided in Redis, announced by the node that caused them. */
+  createPresence(hub: Hub): PresenceTracker {
+    this.#presence = new ClusterPresence(hub, {
+      graceMs: this.#o.presenceGraceMs,
+      goOffline: (clientId, token) => this.#scripts.offline(clientId, token),
+      failed: (what, err) => this.#failed(what, err),
+    });
+    return this.#presence;
   }
 
   async start(hub: Hub): Promise<void> {
-    this.#hub = hub;
-    this.#presence = new ClusterPresence(hub);
-    hub.presence = this.#presence;
+    const presence = this.#presence;
+    if (!presence || hub.presence !== presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
+    const parts = this.#build(hub, presence);
+    this.#parts = parts;
     await this.#cmd.connect();
     await this.#sub.connect();
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onMessage(message));
-    await this.#sub.subscribe(this.#inbox(this.#o.nodeId), `${this.#p}broadcast`);
-    hub.hooks.attached = (s) => this.#claim(s);
-    hub.hooks.detached = (s, reason, removed) => this.#release(s, reason, removed);
-    hub.hooks.live = (s, head) => this.#live(s, head);
-    await this.#heartbeat();
-    this.#timer = setInterval(() => void this.#heartbeat(), this.#o.nodeHeartbeatMs);
-    this.#timer.unref();
+    await this.#sub.subscribe(this.#keys.inbox(this.#o.nodeId), this.#keys.broadcast);
+    hub.on('attached', (s) => parts.registry.claim(s));
+    hub.on('detached', (s, reason, removed) => {
+      parts.order.sessionLeft(s.device.clientId);
+      parts.registry.release(s, reason, removed);
+    });
+    hub.on('live', (s, head) => parts.order.sessionLive(s.device.clientId, head));
+    await parts.membership.start();
   }
 
-  #emit(e: PresenceEvent): void {
-    this.#presence?.emit('event', e);
+  #build(hub: Hub, presence: ClusterPresence): Parts {
+    const o = this.#o;
+    const ctx: ClusterContext = {
+      opts: o,
+      nodeId: o.nodeId,
+      cmd: this.#cmd,
+      keys: this.#keys,
+      scripts: this.#scripts,
+      hub,
+      presence,
+      stats: this.stats,
+      log: o.log,
+      keepMs: o.detachedTtlMs + o.presenceGraceMs + o.nodeHeartbeatMs,
+      failed: (what, err) => this.#failed(what, err),
+    };
+    const order = new StreamOrder({
+      holds: (clientId) => (clientId === null ? hub.connectionCount > 0 : hub.hasSessions(clientId)),
+      range: (clientId, after, upTo) => o.store.range(clientId, after, upTo, Date.now()),
+      head: async (clientId) => {
+        const heads = await o.store.heads(clientId ?? '-');
+        return clientId === null ? heads.b : heads.c;
+      },
+      deliver: (n) => hub.deliver(new Outgoing(n)),
+      repaired: () => this.stats.gapsRepaired++,
+      failed: (what, err) => this.#failed(what, err),
+    });
+    const control = new NodeControl(ctx);
+    return { hub, order, control, registry: new ClusterRegistry(ctx, control), membership: new Membership(ctx) };
   }
 
-  #failed(what: string, err: unknown): void {
-    this.stats.redisErrors++;
-    this.#o.log.warn({ err: (err as Error)?.message ?? String(err) }, `cluster: ${what} failed`);
+  get #started(): Parts {
+    if (!this.#parts) throw new Error('RedisBroker: not started');
+    return this.#parts;
   }
-
-  // ---- registry: claim and release ----
-
-  #claim(s: Session): void {
-    const d = s.device;
-    const now = Date.now();
-    this.#cmd.sadd(this.#nodeConns(this.#o.nodeId), d.connectionId).catch(() => {});
-    this.#scripts
-      .heraldClaim(
-        this.#reg(d.clientId),
-        this.#pres(d.clientId),
-        d.deviceId,
-        this.#o.nodeId,
-        s.sid,
-        s.conn.kind,
-        now,
-        this.#o.maxDevicesPerClient,
-        this.#o.clientLimitPolicy,
-      )
-      .then((reply) => {
-        const r = reply as string[];
-        if (r[0] === 'reject') {
-          s.close('client-limit');
-          return;
-        }
-        const [, replaced, replacedEpoch, evicted, evictedEpoch, onlineEpoch, connEpoch] = r;
-        if (replaced) this.#kick(d.clientId, d.deviceId, replaced, 'replaced', Number(replacedEpoch));
-        if (evicted) {
-          const [dev, ...rest] = evicted.split('|');
-          this.#kick(d.clientId, dev, rest.join('|'), 'client-limit', Number(evictedEpoch));
-        }
-        const pending = this.#offline.get(d.clientId);
-        if (pending) {
-          this.#hub?.wheel.cancel(pending);
-          this.#offline.delete(d.clientId);
-        }
-        if (onlineEpoch !== '0') this.#emit({ type: 'client.online', clientId: d.clientId, ts: now, epoch: Number(onlineEpoch) });
-        if (connEpoch !== '0')
-          this.#emit({
-            type: 'device.connected',
-            clientId: d.clientId,
-            deviceId: d.deviceId,
-            transport: s.conn.kind as TransportKind,
-            ts: now,
-            epoch: Number(connEpoch),
-          });
-      })
-      .catch((err) => this.#failed('claim', err));
-  }
-
-  /** Tells the node holding an older stream of a device to close it (or closes it here). */
-  #kick(clientId: string, deviceId: string, holder: string, reason: 'replaced' | 'client-limit', epoch: number): void {
-    const i = holder.indexOf('|');
-    const node = holder.slice(0, i);
-    const sid = holder.slice(i + 1);
-    if (node === this.#o.nodeId) {
-      this.#onKick(clientId, deviceId, sid, reason, epoch);
-      return;
-    }
-    this.stats.kicksSent++;
-    const wire: Wire = { k: 'kick', c: clientId, d: deviceId, s: sid, r: reason, e: epoch };
-    this.#cmd.publish(this.#inbox(node), JSON.stringify(wire)).catch((err) => this.#failed('kick', err));
-  }
-
-  #onKick(clientId: string, deviceId: string, sid: string, reason: 'replaced' | 'client-limit' | 'removed', epoch: number): void {
-    if (reason === 'removed') {
-      // The holder's own release forgets the registration (and takes its own epoch).
-      this.#hub?.remove(clientId, deviceId);
-      return;
-    }
-    const s = this.#hub?.device(clientId, deviceId)?.session;
-    if (!s || s.sid !== sid) return;
-    this.#kicked.set(s, epoch);
-    s.close(reason);
-  }
-
-  async attachedDevices(clientId: string): Promise<Set<string>> {
-    const all = await this.#cmd.hgetall(this.#reg(clientId));
-    const out = new Set<string>();
-    for (const [deviceId, raw] of Object.entries(all)) if ((JSON.parse(raw) as { st: string }).st === 'a') out.add(deviceId);
-    return out;
-  }
-
-  async forwardAnswer(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean> {
-    const raw = await this.#cmd.hget(this.#reg(clientId), deviceId);
-    if (raw === null) return false;
-    const v = JSON.parse(raw) as { n: string; s: string; st: string; t: string };
-    if (v.st !== 'a' || v.t !== transport || v.n === this.#o.nodeId) return false;
-    const wire: Wire = { k: 'answer', c: clientId, d: deviceId, s: v.s, cur: cursor ? encodeCursor(cursor) : null };
-    await this.#cmd.publish(this.#inbox(v.n), JSON.stringify(wire));
-    return true;
-  }
-
-  #onAnswer(clientId: string, deviceId: string, sid: string, cursor: string | null): void {
-    const s = this.#hub?.device(clientId, deviceId)?.session;
-    if (!s || s.sid !== sid) return;
-    s.inbound('pong', Date.now());
-    const c = cursor === null ? undefined : decodeCursor(cursor);
-    if (c) s.ack(c);
-  }
-
-  /** Removes a device wherever it is: its holder closes it 4003; a detached registration is dropped. */
-  async remove(clientId: string, deviceId: string): Promise<boolean> {
-    const raw = await this.#cmd.hget(this.#reg(clientId), deviceId);
-    if (raw === null) return false;
-    const v = JSON.parse(raw) as { n: string; s: string; st: string };
-    if (v.st === 'a' && v.n !== this.#o.nodeId) {
-      const wire: Wire = { k: 'kick', c: clientId, d: deviceId, s: v.s, r: 'removed', e: 0 };
-      await this.#cmd.publish(this.#inbox(v.n), JSON.stringify(wire));
-    } else if (v.st !== 'a') {
-      await this.#cmd.hdel(this.#reg(clientId), deviceId);
-    }
-    return true;
-  }
-
-  #release(s: Session, reason: DisconnectReason, removed: boolean): void {
-    const d = s.device;
-    const now = Date.now();
-    if (!this.#hub?.hasSessions(d.clientId)) {
-      this.#last.delete(d.clientId);
-      this.#repairing.delete(d.clientId);
-    }
-    if (this.#hub?.connectionCount === 0) {
-      this.#last.delete(BROADCAST);
-      this.#repairing.delete(BROADCAST);
-    }
-    this.#cmd.srem(this.#nodeConns(this.#o.nodeId), d.connectionId).catch(() => {});
-    const kickedEpoch = this.#kicked.get(s);
-    if (kickedEpoch !== undefined) {
-      this.#emit({ type: 'device.disconnected', clientId: d.clientId, deviceId: d.deviceId, reason, ts: now, epoch: kickedEpoch });
-      return;
-    }
-    const token = randomBytes(8).toString('hex');
-    this.#scripts
-      .heraldRelease(this.#reg(d.clientId), this.#pres(d.clientId), d.deviceId, s.sid, now, removed ? '1' : '0', token, this.#keepMs)
-      .then((reply) => {
-        const [epoch, pending] = reply as string[];
-        this.#emit({ type: 'device.disconnected', clientId: d.clientId, deviceId: d.deviceId, reason, ts: now, epoch: Number(epoch) });
-        if (!removed) this.#cmd.zadd(this.#detachedKey, now, d.connectionId).catch(() => {});
-        if (pending) {
-          const check = new OfflineCheck(this, d.clientId, pending);
-          const old = this.#offline.get(d.clientId);
-          if (old) this.#hub?.wheel.cancel(old);
-          this.#offline.set(d.clientId, check);
-          if (this.#o.presenceGraceMs === 0) this.offlineDue(check);
-          else this.#hub?.wheel.schedule(check, now + this.#o.presenceGraceMs);
-        }
-      })
-      .catch((err) => this.#failed('release', err));
-  }
-
-  /** @internal the grace period of a pending offline ended */
-  offlineDue(check: OfflineCheck): void {
-    if (this.#offline.get(check.clientId) === check) this.#offline.delete(check.clientId);
-    this.#scripts
-      .heraldOffline(this.#reg(check.clientId), this.#pres(check.clientId), check.token)
-      .then((epoch) => {
-        if (Number(epoch) > 0) this.#emit({ type: 'client.offline', clientId: check.clientId, ts: Date.now(), epoch: Number(epoch) });
-      })
-      .catch((err) => this.#failed('offline check', err));
-  }
-
-  async admit(clientId: string, deviceId: string): Promise<void> {
-    if (this.#o.clientLimitPolicy !== 'reject') return;
-    let all: Record<string, string>;
-    try {
-      all = await this.#cmd.hgetall(this.#reg(clientId));
-    } catch (err) {
-      throw new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', 'the cluster registry is unreachable', { cause: err });
-    }
-    let attached = 0;
-    for (const [dev, raw] of Object.entries(all)) if (dev !== deviceId && JSON.parse(raw).st === 'a') attached++;
-    if (attached >= this.#o.maxDevicesPerClient) {
-      throw new HeraldError(
-        'HERALD_ERR_CLIENT_LIMIT',
-        `client ${clientId} has ${attached} devices attached across the cluster (limit ${this.#o.maxDevicesPerClient})`,
-      );
-    }
-  }
-
-  // ---- delivery ----
 
   async route(n: StoredNotification): Promise<number> {
-    const payload = JSON.stringify({ k: 'n', o: this.#o.nodeId, n } satisfies Wire);
+    const parts = this.#parts;
+    if (!parts) return 0;
+    const local = parts.order.arrived(n);
+    const payload = encodeWire({ kind: 'notification', origin: this.#o.nodeId, notification: n });
     if (n.clientId === null) {
-      const local = this.#deliver(n);
-      await this.#cmd.publish(`${this.#p}broadcast`, payload).catch((err) => this.#failed('broadcast publish', err));
+      await this.#cmd.publish(this.#keys.broadcast, payload).catch((err) => this.#failed('broadcast publish', err));
       return local;
     }
-    const local = this.#deliver(n);
     try {
-      return Number(await this.#scripts.heraldRoute(this.#reg(n.clientId), `${this.#p}inbox:`, this.#o.nodeId, payload, n.deviceId ?? ''));
+      return await parts.registry.route(n.clientId, n.deviceId, payload);
     } catch (err) {
       // Stored already: devices elsewhere get it on their next resume (or the gap repair).
       this.#failed('route', err);
@@ -409,253 +166,62 @@ export class RedisBroker implements Broker {
   }
 
   #onMessage(raw: Buffer): void {
-    let wire: Wire;
-    try {
-      wire = JSON.parse(raw.toString()) as Wire;
-    } catch {
+    const parts = this.#parts;
+    const msg = decodeWire(raw);
+    if (!msg) {
+      this.stats.malformedMessages++;
+      this.#o.log.warn({ bytes: raw.length, head: raw.subarray(0, 80).toString() }, 'cluster: malformed pub/sub message dropped');
       return;
     }
-    if (wire.k === 'kick') this.#onKick(wire.c, wire.d, wire.s, wire.r, wire.e);
-    else if (wire.k === 'answer') this.#onAnswer(wire.c, wire.d, wire.s, wire.cur);
-    else if (wire.o !== this.#o.nodeId) this.#deliver(wire.n);
-  }
-
-  /**
-   * Hands a notification to local sessions in stream order. A position that skips one this node
-   * has not seen (pub/sub lost it, or two nodes' publishes crossed — the first ones of an empty
-   * stream included) is repaired from the store first; what arrives meanwhile waits. Before any
-   * local session of the stream is live, this node does not know where the stream stands:
-   * arrivals wait until one goes live ({@link #live}).
-   */
-  #deliver(n: StoredNotification): number {
-    const hub = this.#hub;
-    if (!hub) return 0;
-    const key = n.clientId ?? BROADCAST;
-    if (n.clientId !== null ? !hub.hasSessions(n.clientId) : hub.connectionCount === 0) return 0;
-    const waiting = this.#repairing.get(key);
-    if (waiting) {
-      waiting.push(n);
-      return 0;
-    }
-    if (!this.#last.has(key)) {
-      this.#repairing.set(key, [n]);
-      return 0;
-    }
-    const last = this.#last.get(key) ?? null;
-    if (!isAfter(n.pos, last)) return 0;
-    if (n.prev !== null && isAfter(n.prev, last)) {
-      this.#repairing.set(key, [n]);
-      void this.#repair(key, n.clientId, last);
-      return 0;
-    }
-    this.#last.set(key, n.pos);
-    return hub.deliver(new Outgoing(n));
-  }
-
-  /** Reads what is missing before the waiting notifications from the store, then delivers all in order. */
-  async #repair(key: string, clientId: string | null, from: StreamPos | null): Promise<void> {
-    const waiting = this.#repairing.get(key);
-    if (!waiting || waiting.length === 0) {
-      this.#repairing.delete(key);
-      return;
-    }
-    let upTo = waiting[0].pos;
-    for (const n of waiting) upTo = maxPos(upTo, n.pos) as StreamPos;
-    try {
-      const missed = await this.#o.store.range(clientId, from, upTo, Date.now());
-      this.stats.gapsRepaired++;
-      this.#repairing.get(key)?.push(...missed);
-    } catch (err) {
-      this.#failed('gap repair', err);
-    }
-    const batch = this.#repairing.get(key);
-    if (batch !== waiting) return; // the stream's last local session left meanwhile
-    this.#repairing.delete(key);
-    batch.sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
-    let last = from;
-    for (const n of batch) {
-      if (!isAfter(n.pos, last)) continue;
-      last = n.pos;
-      this.#last.set(key, n.pos);
-      this.#hub?.deliver(new Outgoing(n));
-    }
-  }
-
-  /**
-   * A local session finished its replay at `head`. The first live session of a stream on this node
-   * tells where the stream stands; what arrived before waits and is delivered from there (with a
-   * repair, since the order of arrivals is not the stream's). A stream already known keeps its
-   * position: the new session's replay may be ahead of what other local sessions were handed.
-   */
-  #live(s: Session, head: Cursor): void {
-    const clientId = s.device.clientId;
-    const streams: [string, StreamPos | null, string | null][] = [
-      [clientId, head.c, clientId],
-      [BROADCAST, head.b, null],
-    ];
-    for (const [key, pos, streamClient] of streams) {
-      if (this.#last.has(key)) continue;
-      this.#last.set(key, pos);
-      if (this.#repairing.has(key)) void this.#repair(key, streamClient, pos);
-    }
+    if (!parts) return;
+    if (msg.kind !== 'notification') parts.control.received(msg);
+    else if (msg.origin !== this.#o.nodeId) parts.order.arrived(msg.notification);
   }
 
   /** After Redis came back: re-register live streams and fetch what pub/sub may have dropped. */
   async #recover(): Promise<void> {
-    const hub = this.#hub;
-    if (!hub) return;
-    this.#o.log.info({ sessions: hub.connectionCount }, 'cluster: redis is back; re-registering and repairing');
-    for (const s of hub.sessions()) if (s.state === 'live') this.#claim(s);
-    for (const [key, last] of [...this.#last]) {
-      const clientId = key === BROADCAST ? null : key;
-      if (this.#repairing.has(key)) continue;
-      try {
-        const heads = await this.#o.store.heads(clientId ?? '-');
-        const head = clientId === null ? heads.b : heads.c;
-        if (head && isAfter(head, last) && !this.#repairing.has(key)) {
-          this.#repairing.set(key, []);
-          const missed = await this.#o.store.range(clientId, last, head, Date.now());
-          this.#repairing.get(key)?.push(...missed);
-          await this.#repair(key, clientId, last);
-        }
-      } catch (err) {
-        this.#failed('recovery repair', err);
-        this.#repairing.delete(key);
-      }
-    }
+    const parts = this.#parts;
+    if (!parts) return;
+    this.#o.log.info({ sessions: parts.hub.connectionCount }, 'cluster: redis is back; re-registering and repairing');
+    for (const s of parts.hub.sessions()) if (s.state === 'live') parts.registry.claim(s);
+    await parts.order.recover();
   }
 
-  // ---- membership ----
-
-  async #heartbeat(): Promise<void> {
-    const hub = this.#hub;
-    if (!hub || this.#closed) return;
-    const now = Date.now();
-    const me = this.#o.nodeId;
-    try {
-      const batch = this.#cmd.pipeline();
-      batch.zadd(this.#nodesKey, now, me);
-      batch.set(`${this.#p}node:${me}`, String(now), 'PX', this.#o.nodeDeadAfterMs);
-      // Device figures for the cluster-wide client view: one write per node per heartbeat.
-      const fields: string[] = [];
-      for (const s of hub.sessions()) {
-        const d = s.device;
-        fields.push(d.connectionId, JSON.stringify([d.lastHeartbeatAt, d.lastNotificationAt, d.notificationCount, d.rttMs]));
-      }
-      batch.del(this.#nodeDevices(me));
-      if (fields.length) batch.hset(this.#nodeDevices(me), ...fields);
-      batch.pexpire(this.#nodeDevices(me), this.#o.nodeDeadAfterMs * 2);
-      const results = await batch.exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
-      const dead = await this.#cmd.zrangebyscore(this.#nodesKey, '-inf', now - this.#o.nodeDeadAfterMs);
-      for (const node of dead) if (node !== me) await this.#cleanDeadNode(node, now);
-      await this.#expireDetached(now);
-    } catch (err) {
-      this.#failed('node heartbeat', err);
-    }
+  admit(clientId: string, deviceId: string): Promise<void> {
+    return this.#started.registry.admit(clientId, deviceId);
   }
 
-  /** Marks a dead node's devices detached and corrects presence (whichever survivor gets there first). */
-  async #cleanDeadNode(node: string, now: number): Promise<void> {
-    const conns = await this.#cmd.smembers(this.#nodeConns(node));
-    for (const connectionId of conns) {
-      const i = connectionId.indexOf(':');
-      const clientId = connectionId.slice(0, i);
-      const deviceId = connectionId.slice(i + 1);
-      const [disc, off] = (await this.#scripts.heraldDead(this.#reg(clientId), this.#pres(clientId), deviceId, node, now, this.#keepMs)) as string[];
-      if (Number(disc) > 0) {
-        this.#emit({ type: 'device.disconnected', clientId, deviceId, reason: 'zombie', ts: now, epoch: Number(disc) });
-        await this.#cmd.zadd(this.#detachedKey, now, connectionId);
-      }
-      if (Number(off) > 0) this.#emit({ type: 'client.offline', clientId, ts: now, epoch: Number(off) });
-    }
-    await this.#cmd.del(this.#nodeConns(node));
-    await this.#cmd.del(this.#nodeDevices(node));
-    await this.#cmd.zrem(this.#nodesKey, node);
-    this.stats.deadNodesCleaned++;
-    this.#o.log.warn({ node, devices: conns.length }, 'cluster: dead node cleaned up');
+  forwardAnswer(clientId: string, deviceId: string, transport: TransportKind, cursor: Cursor | null): Promise<boolean> {
+    return this.#started.registry.forwardAnswer(clientId, deviceId, transport, cursor);
   }
 
-  async #expireDetached(now: number): Promise<void> {
-    const olderThan = now - this.#o.detachedTtlMs;
-    const due = await this.#cmd.zrangebyscore(this.#detachedKey, '-inf', olderThan, 'LIMIT', 0, 500);
-    for (const connectionId of due) {
-      const i = connectionId.indexOf(':');
-      await this.#scripts.heraldExpireDetached(this.#reg(connectionId.slice(0, i)), connectionId.slice(i + 1), olderThan);
-      await this.#cmd.zrem(this.#detachedKey, connectionId);
-    }
+  attachedDevices(clientId: string): Promise<Set<string>> {
+    return this.#started.registry.attachedDevices(clientId);
   }
 
-  /** Live node ids (announced within NODE_DEAD_AFTER_MS). */
-  async nodes(): Promise<string[]> {
-    return this.#cmd.zrangebyscore(this.#nodesKey, Date.now() - this.#o.nodeDeadAfterMs, '+inf');
+  /** Removes a device wherever it is: its holder closes it 4003; a detached registration is dropped. */
+  remove(clientId: string, deviceId: string): Promise<boolean> {
+    return this.#started.registry.remove(clientId, deviceId);
+  }
+
+  clientView(clientId: string): Promise<ClientView | null> {
+    return this.#started.registry.clientView(clientId);
   }
 
   /** Live nodes with their attached device streams and last heartbeat (the operator dashboard). */
-  async nodeConnections(): Promise<{ id: string; connections: number; lastSeenAt: number }[]> {
-    const flat = await this.#cmd.zrangebyscore(this.#nodesKey, Date.now() - this.#o.nodeDeadAfterMs, '+inf', 'WITHSCORES');
-    const ids: string[] = [];
-    const seen: number[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      ids.push(flat[i]);
-      seen.push(Number(flat[i + 1]));
-    }
-    const batch = this.#cmd.pipeline();
-    for (const id of ids) batch.scard(this.#nodeConns(id));
-    const counts = ids.length ? ((await batch.exec()) ?? []) : [];
-    return ids.map((id, i) => ({ id, connections: Number(counts[i]?.[1] ?? 0), lastSeenAt: seen[i] }));
-  }
-
-  async clientView(clientId: string): Promise<ClientView | null> {
-    const [all, pres] = await Promise.all([this.#cmd.hgetall(this.#reg(clientId)), this.#cmd.hgetall(this.#pres(clientId))]);
-    const entries = Object.entries(all).map(([deviceId, raw]) => ({
-      deviceId,
-      v: JSON.parse(raw) as { n: string; s: string; st: 'a' | 'd'; c: number; t: string },
-    }));
-    const figures = await Promise.all(
-      entries.map(({ deviceId, v }) =>
-        this.#cmd.hget(this.#nodeDevices(v.n), `${clientId}:${deviceId}`).then((f) => (f ? (JSON.parse(f) as (number | null)[]) : null)),
-      ),
-    );
-    return {
-      clientId,
-      online: pres.online === '1',
-      epoch: Number(pres.epoch ?? 0),
-      devices: entries.map(({ deviceId, v }, i) => {
-        const local = this.#hub?.device(clientId, deviceId);
-        const f =
-          local?.session && v.n === this.#o.nodeId
-            ? [local.lastHeartbeatAt, local.lastNotificationAt, local.notificationCount, local.rttMs]
-            : (figures[i] ?? [null, null, 0, null]);
-        return {
-          deviceId,
-          connectionId: `${clientId}:${deviceId}`,
-          transport: v.t,
-          state: v.st === 'a' ? 'attached' : 'detached',
-          node: v.n,
-          connectedAt: v.c,
-          lastHeartbeatAt: f[0] ?? null,
-          lastNotificationAt: f[1] ?? null,
-          notificationCount: f[2] ?? 0,
-          rttMs: f[3] ?? null,
-        };
-      }),
-    };
+  nodeConnections(): Promise<NodeMember[]> {
+    return this.#started.membership.members();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
-    for (const check of this.#offline.values()) this.#hub?.wheel.cancel(check);
-    // Leave the cluster cleanly: drop this node's membership so peers need not wait for it to die.
-    try {
-      await this.#cmd.zrem(this.#nodesKey, this.#o.nodeId);
-      await this.#cmd.del(`${this.#p}node:${this.#o.nodeId}`);
-      await this.#cmd.del(this.#nodeDevices(this.#o.nodeId));
-    } catch {}
+    this.#presence?.close();
+    await this.#parts?.membership.leave();
     this.#sub.disconnect();
-    await this.#cmd.quit().catch(() => this.#cmd.disconnect());
+    await this.#cmd.quit().catch((err) => {
+      this.#failed('quit', err);
+      this.#cmd.disconnect();
+    });
   }
 }

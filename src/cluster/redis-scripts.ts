@@ -1,8 +1,15 @@
+import type { Redis } from 'ioredis';
+import type { TransportKind } from '../core/session.js';
+import type { ClusterKeys } from './keys.js';
+import { type Holder, parseHolder } from './registry-entry.js';
+
 /**
- * Lua for the distributed registry and presence. Every script touches the keys of ONE client only
+ * Lua for the distributed registry and presence, and {@link ClusterScripts}, the one place that
+ * knows their arguments and replies. Every script touches the keys of ONE client only
  * (`P{client}:reg`, `P{client}:p`), so it runs atomically in one Redis Cluster slot.
  *
  * `reg` hash: device id → JSON `{n: node, s: session id, st: 'a'|'d', c: connectedAt, t: transport, dt?: detachedAt}`
+ *             (read in TypeScript through registry-entry.ts)
  * `p` hash:   `online` ('1' or absent), `epoch` (the client's newest event epoch), `pend` (token of
  *             an offline transition waiting for its grace period)
  *
@@ -167,3 +174,122 @@ if v.st == 'd' and (v.dt or 0) <= tonumber(ARGV[2]) then
 end
 return 0
 `;
+
+/** What a claim did: refused (client limit, policy `reject`), or attached with its consequences. */
+export type ClaimReply =
+  | { rejected: true }
+  | {
+      rejected: false;
+      /** An older stream of the same device, to close (`replaced`) with this epoch. */
+      replaced: (Holder & { epoch: number }) | null;
+      /** The client's oldest attached device, evicted for the limit (`client-limit`) with this epoch. */
+      evicted: (Holder & { deviceId: string; epoch: number }) | null;
+      /** The client's `client.online` epoch when it just came online; 0 when it was online. */
+      onlineEpoch: number;
+      /** The `device.connected` epoch; 0 when the same session re-claimed (after an outage). */
+      connectedEpoch: number;
+    };
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+type Scripts = Record<'heraldClaim' | 'heraldRelease' | 'heraldOffline' | 'heraldDead' | 'heraldRoute' | 'heraldExpireDetached', Script>;
+
+/** The Lua scripts as typed calls: keys built, arguments in order, replies decoded. */
+export class ClusterScripts {
+  readonly #run: Scripts;
+  readonly #keys: ClusterKeys;
+
+  constructor(redis: Redis, keys: ClusterKeys) {
+    redis.defineCommand('heraldClaim', { numberOfKeys: 2, lua: CLAIM_LUA });
+    redis.defineCommand('heraldRelease', { numberOfKeys: 2, lua: RELEASE_LUA });
+    redis.defineCommand('heraldOffline', { numberOfKeys: 2, lua: OFFLINE_LUA });
+    redis.defineCommand('heraldDead', { numberOfKeys: 2, lua: DEAD_LUA });
+    redis.defineCommand('heraldRoute', { numberOfKeys: 1, lua: ROUTE_LUA });
+    redis.defineCommand('heraldExpireDetached', { numberOfKeys: 1, lua: EXPIRE_DETACHED_LUA });
+    this.#run = redis as unknown as Scripts;
+    this.#keys = keys;
+  }
+
+  /** Attaches a stream: limits, replacement and presence in one step. */
+  async claim(a: {
+    clientId: string;
+    deviceId: string;
+    node: string;
+    sessionId: string;
+    transport: TransportKind;
+    now: number;
+    maxDevices: number;
+    policy: 'evict-oldest' | 'reject';
+  }): Promise<ClaimReply> {
+    const k = this.#keys;
+    const r = (await this.#run.heraldClaim(
+      k.reg(a.clientId),
+      k.presence(a.clientId),
+      a.deviceId,
+      a.node,
+      a.sessionId,
+      a.transport,
+      a.now,
+      a.maxDevices,
+      a.policy,
+    )) as string[];
+    if (r[0] === 'reject') return { rejected: true };
+    const [, replaced, replacedEpoch, evicted, evictedEpoch, onlineEpoch, connEpoch] = r;
+    const i = evicted.indexOf('|');
+    return {
+      rejected: false,
+      replaced: replaced ? { ...parseHolder(replaced), epoch: Number(replacedEpoch) } : null,
+      evicted: evicted ? { deviceId: evicted.slice(0, i), ...parseHolder(evicted.slice(i + 1)), epoch: Number(evictedEpoch) } : null,
+      onlineEpoch: Number(onlineEpoch),
+      connectedEpoch: Number(connEpoch),
+    };
+  }
+
+  /**
+   * A stream ended here: detached (or forgotten), with its `device.disconnected` epoch, and the
+   * token of the offline transition to confirm after the grace period when it was the last.
+   */
+  async release(a: {
+    clientId: string;
+    deviceId: string;
+    sessionId: string;
+    now: number;
+    forget: boolean;
+    token: string;
+    keepMs: number;
+  }): Promise<{ epoch: number; pendingToken: string | null }> {
+    const k = this.#keys;
+    const [epoch, pending] = (await this.#run.heraldRelease(
+      k.reg(a.clientId),
+      k.presence(a.clientId),
+      a.deviceId,
+      a.sessionId,
+      a.now,
+      a.forget ? '1' : '0',
+      a.token,
+      a.keepMs,
+    )) as string[];
+    return { epoch: Number(epoch), pendingToken: pending || null };
+  }
+
+  /** The grace period ended: the `client.offline` epoch, or 0 when a device came back meanwhile. */
+  async offline(clientId: string, token: string): Promise<number> {
+    return Number(await this.#run.heraldOffline(this.#keys.reg(clientId), this.#keys.presence(clientId), token));
+  }
+
+  /** A dead node's stream detached: its `device.disconnected` and the client's `client.offline` epochs (0: none). */
+  async dead(clientId: string, deviceId: string, deadNode: string, now: number, keepMs: number): Promise<{ disconnectEpoch: number; offlineEpoch: number }> {
+    const k = this.#keys;
+    const [disc, off] = (await this.#run.heraldDead(k.reg(clientId), k.presence(clientId), deviceId, deadNode, now, keepMs)) as string[];
+    return { disconnectEpoch: Number(disc), offlineEpoch: Number(off) };
+  }
+
+  /** Publishes `payload` to the other nodes holding the target devices; the attached targets cluster-wide. */
+  async route(clientId: string, deviceId: string | null, selfNode: string, payload: string): Promise<number> {
+    return Number(await this.#run.heraldRoute(this.#keys.reg(clientId), this.#keys.inboxPrefix, selfNode, payload, deviceId ?? ''));
+  }
+
+  /** Drops a registration detached before `olderThan`; whether it did. */
+  async expireDetached(clientId: string, deviceId: string, olderThan: number): Promise<boolean> {
+    return Number(await this.#run.heraldExpireDetached(this.#keys.reg(clientId), deviceId, olderThan)) === 1;
+  }
+}

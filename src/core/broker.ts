@@ -1,17 +1,43 @@
 import type { Cursor } from './cursor.js';
 import type { Hub } from './hub.js';
+import type { PresenceTracker } from './presence.js';
 import type { TransportKind } from './session.js';
 import type { ClientView, StoredNotification } from './types.js';
 
 /**
  * Moves stored notifications to the nodes that hold their targets. `local` (single node, the
  * embedded default) hands them to this node's hub; `redis` routes across nodes.
+ *
+ * **Delivery guarantee** (PROTOCOL.md "Across nodes"). {@link route} is called once per accepted
+ * publish, after the store kept the notification, so the store is the source of truth and the
+ * broker only has to get it there fast. Every device attached anywhere in the cluster when the
+ * publish was accepted gets it once, in its stream's order (a client's stream, or the broadcast
+ * stream; no order between the two): live, or, if it could not be handed over live, on resume from
+ * its cursor. "Once" holds per stream position: a session never hands a device a position it
+ * already handed it, and a device resuming from its last cursor gets nothing twice. A node that
+ * sees a position skip one it did not receive (pub/sub lost it, two publishers crossed) reads the
+ * missing ones from the store before delivering further.
+ *
+ * **When Redis fails**, `route()` does not throw: the notification is stored already. It resolves
+ * with what this node handed over itself, the failure is counted (`redisErrors`) and logged, and
+ * devices elsewhere get it when their node repairs the gap (at the stream's next notification, or
+ * when Redis is back and the node reads up to the stream heads), or on resume at the latest.
  */
 export interface Broker {
   readonly kind: 'local' | 'redis';
-  /** Called once with the node's hub before any route(). */
+  /**
+   * The presence tracker the hub is built with (`HubOptions.presence`); absent: the hub's local one.
+   * A cluster decides presence in Redis, once per cluster, so it supplies its own before anything
+   * can subscribe to the hub's.
+   */
+  createPresence?(hub: Hub): PresenceTracker;
+  /** Called once with the node's hub (built with {@link createPresence}) before any route(). */
   start(hub: Hub): Promise<void>;
-  /** Delivers to every target device; resolves with how many devices it was handed to at once. */
+  /**
+   * Delivers to every target device (see the guarantee above). Resolves with how many devices it
+   * was handed to at once: cluster-wide for client and device targets (the publish answer's
+   * `delivered`), for broadcasts the devices on this node; on a Redis failure, this node's count.
+   */
   route(n: StoredNotification): Promise<number>;
   /** Cluster-wide checks before a stream starts (client limit with policy `reject`). */
   admit?(clientId: string, deviceId: string): Promise<void>;

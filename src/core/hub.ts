@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { type Cursor, laterCursor } from './cursor.js';
 import type { CloseReason, DisconnectReason } from './disconnect.js';
 import { HeraldError } from './errors.js';
@@ -20,6 +21,13 @@ export interface HubOptions extends SessionSettings {
   ackFlushMs?: number;
   /** Clock of the timer wheel (tests). @default Date.now */
   now?: () => number;
+  /**
+   * Builds the hub's presence tracker, once, when the hub is built: a cluster broker decides
+   * presence in Redis and provides its own (the broker's `createPresence`), so whoever listens to
+   * `hub.presence` gets the same object whenever it subscribes.
+   * @default a local {@link Presence} (single node)
+   */
+  presence?: (hub: Hub) => PresenceTracker;
 }
 
 interface ClientEntry {
@@ -42,52 +50,64 @@ export class HubStats {
   staleCleaned = 0;
 }
 
-/** Hooks the node facade and the metrics layer attach (core stays free of both). */
-export interface HubHooks {
-  /** Persist acknowledged cursors (batched). */
-  saveCursors?(acks: { clientId: string; deviceId: string; cursor: Cursor }[]): void;
-  /** A heartbeat round trip, for the histogram. */
-  rtt?(ms: number): void;
-  /** A device registration is gone for good (removed or expired). */
-  deviceForgotten?(clientId: string, deviceId: string): void;
+/** An acknowledged cursor waiting to be written to the store. */
+export interface AckedCursor {
+  clientId: string;
+  deviceId: string;
+  cursor: Cursor;
+}
+
+/**
+ * What the hub tells the layers around it (core stays free of the store, metrics and Redis, which
+ * listen). Any number of listeners per event; they run synchronously, in the hub's own call, so a
+ * listener must not throw.
+ */
+export interface HubEvents {
+  /** Acknowledged cursors to persist: batched per `ackFlushMs`, and a closing session's last one. */
+  acks: [batch: AckedCursor[]];
+  /** A heartbeat round trip in milliseconds (the metrics histogram). */
+  rtt: [ms: number];
+  /** A device registration is gone for good (removed or expired): its stored cursor can go too. */
+  deviceForgotten: [clientId: string, deviceId: string];
   /** A session attached on this node (cluster: claim it, replacing or evicting elsewhere). */
-  attached?(s: Session): void;
+  attached: [session: Session];
   /** A session ended on this node; `removed` when its registration is gone too. */
-  detached?(s: Session, reason: DisconnectReason, removed: boolean): void;
+  detached: [session: Session, reason: DisconnectReason, removed: boolean];
   /** A session finished its replay: from here it is live at `head`. */
-  live?(s: Session, head: Cursor): void;
+  live: [session: Session, head: Cursor];
 }
 
 /**
  * The local registry (client → devices) and the owner of every live session on this node:
  * admission, replacement, limits, fan-out, the one timer wheel, the stale sweep and presence.
+ * Emits {@link HubEvents} for the node facade, metrics, the dashboard and the cluster broker.
  */
-export class Hub implements SessionOwner {
+export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
   readonly settings: SessionSettings;
   readonly opts: HubOptions;
   readonly stats = new HubStats();
   readonly wheel: TimerWheel;
-  /** Local presence by default; a cluster broker replaces it at start. */
-  presence: PresenceTracker;
-  readonly hooks: HubHooks = {};
+  /** Fixed when the hub is built ({@link HubOptions.presence}): safe to subscribe to at any time. */
+  readonly presence: PresenceTracker;
   readonly #clients = new Map<string, ClientEntry>();
   readonly #sessions = new Set<Session>();
   readonly #log: Logger;
   #dirty: Session[] = [];
   #flushScheduled = false;
-  readonly #pendingAcks = new Map<Session | string, { clientId: string; deviceId: string; cursor: Cursor }>();
+  readonly #pendingAcks = new Map<Session, AckedCursor>();
   #ackTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #draining = false;
   byTransport = { ws: 0, sse: 0, grpc: 0 };
 
   constructor(opts: HubOptions, log: Logger) {
+    super();
     this.opts = opts;
     this.settings = opts;
     this.#log = log;
     const tickMs = Math.min(1000, Math.max(2, Math.floor(Math.min(opts.heartbeatIntervalMs, opts.heartbeatTimeoutMs) / 8)));
     this.wheel = new TimerWheel({ tickMs, now: opts.now });
-    this.presence = new Presence(this.wheel, opts.presenceGraceMs, (c) => (this.#clients.get(c)?.attached ?? 0) > 0);
+    this.presence = opts.presence?.(this) ?? new Presence(this.wheel, opts.presenceGraceMs, (c) => this.hasSessions(c));
     this.#sweepTimer = setInterval(() => this.sweep(Date.now()), opts.staleSweepMs);
     this.#sweepTimer.unref();
   }
@@ -185,7 +205,7 @@ export class Hub implements SessionOwner {
     this.byTransport[conn.kind]++;
     this.stats.connects[conn.kind]++;
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);
-    this.hooks.attached?.(session);
+    this.emit('attached', session);
     this.#log.debug({ clientId, deviceId, connectionId: device.connectionId, transport: conn.kind }, 'device attached');
     return session;
   }
@@ -243,7 +263,7 @@ export class Hub implements SessionOwner {
     const pendingAck = this.#pendingAcks.get(s);
     if (pendingAck) {
       this.#pendingAcks.delete(s);
-      this.hooks.saveCursors?.([pendingAck]);
+      this.emit('acks', [pendingAck]);
     }
     if (!this.#sessions.delete(s)) return;
     let removed = false;
@@ -260,7 +280,7 @@ export class Hub implements SessionOwner {
       }
     }
     this.presence.deviceDisconnected(d.clientId, d.deviceId, reason, Date.now());
-    this.hooks.detached?.(s, reason, removed);
+    this.emit('detached', s, reason, removed);
     this.#log.info({ clientId: d.clientId, deviceId: d.deviceId, connectionId: d.connectionId, transport: s.conn.kind, reason }, 'device detached');
   }
 
@@ -271,7 +291,7 @@ export class Hub implements SessionOwner {
   #forget(entry: ClientEntry, d: DeviceRecord): void {
     entry.devices.delete(d.deviceId);
     if (entry.devices.size === 0) this.#clients.delete(d.clientId);
-    this.hooks.deviceForgotten?.(d.clientId, d.deviceId);
+    this.emit('deviceForgotten', d.clientId, d.deviceId);
   }
 
   /**
@@ -358,7 +378,7 @@ export class Hub implements SessionOwner {
   }
 
   sessionLive(s: Session, head: Cursor): void {
-    this.hooks.live?.(s, head);
+    this.emit('live', s, head);
   }
 
   heartbeatSent(): void {
@@ -367,7 +387,7 @@ export class Hub implements SessionOwner {
 
   heartbeatAnswered(_s: Session, rttMs: number | null): void {
     this.stats.heartbeatsAnswered++;
-    if (rttMs !== null) this.hooks.rtt?.(rttMs);
+    if (rttMs !== null) this.emit('rtt', rttMs);
   }
 
   heartbeatMissed(): void {
@@ -395,7 +415,7 @@ export class Hub implements SessionOwner {
     if (this.#pendingAcks.size === 0) return;
     const batch = [...this.#pendingAcks.values()];
     this.#pendingAcks.clear();
-    this.hooks.saveCursors?.(batch);
+    this.emit('acks', batch);
   }
 
   // ---- sweep, drain, shutdown ----

@@ -76,19 +76,21 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
         presenceGraceMs: config.PRESENCE_GRACE_MS,
         detachedTtlMs: config.DETACHED_TTL_MS,
         staleSweepMs: config.STALE_SWEEP_MS,
+        // The broker's presence (a cluster's), fixed before anyone can subscribe to it.
+        presence: broker.createPresence?.bind(broker),
       },
       log,
     );
-    this.hub.hooks.saveCursors = (acks) => {
+    this.hub.on('acks', (acks) => {
       for (const a of acks) {
         this.store
           .saveDeviceCursor(a.clientId, a.deviceId, a.cursor)
           .catch((err) => this.log.warn({ err, clientId: a.clientId, deviceId: a.deviceId }, 'cursor not saved'));
       }
-    };
-    this.hub.hooks.deviceForgotten = (clientId, deviceId) => {
+    });
+    this.hub.on('deviceForgotten', (clientId, deviceId) => {
       this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err, clientId, deviceId }, 'device cursor not forgotten'));
-    };
+    });
   }
 
   async start(): Promise<void> {

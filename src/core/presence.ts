@@ -16,7 +16,8 @@ export interface PresenceEvents {
 
 /**
  * What the hub tells presence and what the API reads from it. The local {@link Presence} serves a
- * single node; a cluster broker installs its own (transitions decided in Redis, once per cluster).
+ * single node; a cluster broker supplies its own when the hub is built (`Broker.createPresence`:
+ * transitions decided in Redis, once per cluster).
  */
 export interface PresenceTracker extends EventEmitter<PresenceEvents> {
   deviceConnected(clientId: string, deviceId: string, transport: TransportKind, now: number): void;

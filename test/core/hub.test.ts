@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { START } from '../../src/core/cursor.js';
 import type { CloseReason } from '../../src/core/disconnect.js';
 import { jsonEncoder, Outgoing } from '../../src/core/frames.js';
-import { Hub, type HubOptions } from '../../src/core/hub.js';
+import { Hub, type HubEvents, type HubOptions } from '../../src/core/hub.js';
 import { silentLogger } from '../../src/core/logger.js';
+import type { PresenceEvents, PresenceTracker } from '../../src/core/presence.js';
 import type { Session, TransportConnection } from '../../src/core/session.js';
 import type { StoredNotification } from '../../src/core/types.js';
 
@@ -235,5 +237,96 @@ describe('send queue', () => {
     expect(got[0].cursor).toBe('e.1.1~0');
     expect(got[1].cursor).toBe('e.1.1~e.1.1');
     expect(got[1]).toMatchObject({ broadcast: true, clientId: 'alice' });
+  });
+});
+
+describe('hub events', () => {
+  it('every listener of every event hears it, in the order the hub lives through them', () => {
+    using f = fakeHub({ ackFlushMs: 1_000_000 });
+    const heard: string[] = [];
+    // A removed device's registration is forgotten before its session's `detached` reports `removed`.
+    const names: (keyof HubEvents)[] = ['attached', 'live', 'rtt', 'acks', 'deviceForgotten', 'detached'];
+    for (const name of names) {
+      f.hub.on(name, () => heard.push(`1:${name}`));
+      f.hub.on(name, () => heard.push(`2:${name}`));
+    }
+    const { s, conn } = f.attach('alice', 'phone');
+    f.advance(1000, () => {
+      if (conn.pings === 1 && !heard.includes('1:rtt')) s.inbound('pong', f.clock.t);
+    });
+    f.hub.deliver(new Outgoing(notification(1)));
+    s.ack({ ...START, c: { ms: 1, seq: 1 }, ce: 'e' });
+    f.hub.flushAcks();
+    f.hub.remove('alice', 'phone');
+    expect(conn.ended).toBe('removed');
+    expect(heard).toEqual(names.flatMap((name) => [`1:${name}`, `2:${name}`]));
+  });
+
+  it('hands over arguments: the ack batch, the round trip, why a session left, the forgotten device', () => {
+    using f = fakeHub({ ackFlushMs: 1_000_000 });
+    const acks: unknown[] = [];
+    const rtts: number[] = [];
+    const detached: [string, string, boolean][] = [];
+    const forgotten: string[] = [];
+    const live: unknown[] = [];
+    f.hub.on('acks', (batch) => acks.push(...batch));
+    f.hub.on('rtt', (ms) => rtts.push(ms));
+    f.hub.on('live', (s, head) => live.push([s.connectionId, head]));
+    f.hub.on('detached', (s, reason, removed) => detached.push([s.connectionId, reason, removed]));
+    f.hub.on('deviceForgotten', (clientId, deviceId) => forgotten.push(`${clientId}:${deviceId}`));
+    const { s, conn } = f.attach('alice', 'phone');
+    expect(live).toEqual([['alice:phone', START]]);
+    let pingAt = 0;
+    f.advance(1000, () => {
+      if (conn.pings === 1 && pingAt === 0) pingAt = f.clock.t;
+      if (pingAt !== 0 && rtts.length === 0 && f.clock.t >= pingAt + 7) s.inbound('pong', f.clock.t);
+    });
+    expect(rtts).toEqual([f.hub.wheel.tickMs * Math.ceil(7 / f.hub.wheel.tickMs)]);
+    f.hub.deliver(new Outgoing(notification(1)));
+    f.hub.deliver(new Outgoing(notification(2)));
+    const cursor = { ...START, c: { ms: 1, seq: 2 }, ce: 'e' };
+    s.ack(cursor);
+    // A closing session's pending ack is written at once, not left for the batch timer.
+    s.close('normal');
+    expect(acks).toEqual([{ clientId: 'alice', deviceId: 'phone', cursor }]);
+    expect(detached).toEqual([['alice:phone', 'normal', false]]);
+    expect(forgotten).toEqual([]);
+    // Detached past DETACHED_TTL_MS (detachedAt is wall time): the sweep forgets it.
+    f.hub.sweep(Date.now() + 1000);
+    expect(forgotten).toEqual(['alice:phone']);
+  });
+
+  it('is built with the presence it is given: subscribers never depend on when they subscribe', () => {
+    class FixedPresence extends EventEmitter<PresenceEvents> implements PresenceTracker {
+      readonly calls: string[] = [];
+      deviceConnected(clientId: string, deviceId: string): void {
+        this.calls.push(`+${clientId}:${deviceId}`);
+      }
+      deviceDisconnected(clientId: string, deviceId: string): void {
+        this.calls.push(`-${clientId}:${deviceId}`);
+      }
+      isOnline(): boolean {
+        return true;
+      }
+      epochOf(): number {
+        return 7;
+      }
+      readonly onlineCount = 1;
+      flushPending(): void {}
+    }
+    let built: FixedPresence | null = null;
+    let builtFor: Hub | null = null;
+    using f = fakeHub({
+      presence: (hub) => {
+        builtFor = hub;
+        built = new FixedPresence();
+        return built;
+      },
+    });
+    expect(f.hub.presence).toBe(built);
+    expect(builtFor).toBe(f.hub);
+    f.attach('alice', 'phone').s.close('normal');
+    expect((f.hub.presence as FixedPresence).calls).toEqual(['+alice:phone', '-alice:phone']);
+    expect(f.hub.client('alice').online).toBe(true);
   });
 });

@@ -1,0 +1,58 @@
+import type { Redis } from 'ioredis';
+import type { Hub } from '../core/hub.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../core/types.js';
+import type { ClusterPresence } from './cluster-presence.js';
+import type { ClusterKeys } from './keys.js';
+import type { ClusterScripts } from './redis-scripts.js';
+
+/** What the Redis broker is built with (createBroker fills it from the configuration). */
+export interface RedisBrokerOptions {
+  /** REDIS_URL */
+  url: string;
+  /** NODE_ID: names this node's inbox channel and its entries in the registry. */
+  nodeId: string;
+  /** The message store: gaps and recovery are read from it. */
+  store: Store;
+  /** @default 'herald:' (same layout rules as the Redis store: no braces) */
+  prefix?: string;
+  nodeHeartbeatMs: number;
+  nodeDeadAfterMs: number;
+  detachedTtlMs: number;
+  presenceGraceMs: number;
+  maxDevicesPerClient: number;
+  clientLimitPolicy: 'evict-oldest' | 'reject';
+  log: Logger;
+}
+
+/** Counters of what the cluster layer could not do (logged and shown in /api/v1/stats). */
+export interface ClusterStats {
+  /** Every Redis command or script that failed, whatever it was for. */
+  redisErrors: number;
+  gapsRepaired: number;
+  kicksSent: number;
+  deadNodesCleaned: number;
+  /** Pub/sub messages that were not ours (not JSON, a field missing): dropped. */
+  malformedMessages: number;
+}
+
+/**
+ * What the parts of the Redis broker (registry, control, membership) share: one command
+ * connection, the key names, the scripts, the hub, presence, counters, and one way to report a
+ * failed Redis call.
+ */
+export interface ClusterContext {
+  readonly opts: RedisBrokerOptions;
+  readonly nodeId: string;
+  readonly cmd: Redis;
+  readonly keys: ClusterKeys;
+  readonly scripts: ClusterScripts;
+  readonly hub: Hub;
+  readonly presence: ClusterPresence;
+  readonly stats: ClusterStats;
+  readonly log: Logger;
+  /** How long a client's registry and presence keys outlive its last attached device. */
+  readonly keepMs: number;
+  /** A Redis call failed: counted in {@link ClusterStats.redisErrors} and logged with its error. */
+  failed(what: string, err: unknown): void;
+}

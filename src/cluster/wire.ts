@@ -1,0 +1,111 @@
+import { type Cursor, decodeCursor, encodeCursor, type StreamPos } from '../core/cursor.js';
+import type { StoredNotification } from '../core/types.js';
+
+/**
+ * Messages between nodes on Redis pub/sub (a node's inbox channel, and the broadcast channel).
+ * On the wire they are short JSON objects with one-letter fields, because every notification is
+ * published once per node that holds its client; this file is the only one that knows them:
+ *
+ * - `{k:'n', o: originNode, n: StoredNotification}`: a notification to hand to local sessions
+ * - `{k:'kick', c, d, s: sessionId, r: reason, e: epoch}`: close that stream of a device
+ * - `{k:'answer', c, d, s: sessionId, cur: cursor|null}`: a heartbeat answer (and ack) for that stream
+ */
+export type WireMessage = NotificationMessage | KickMessage | AnswerMessage;
+
+/** A stored notification for this node's sessions. */
+export interface NotificationMessage {
+  kind: 'notification';
+  /** The node that published it (it delivered to its own sessions already). */
+  origin: string;
+  notification: StoredNotification;
+}
+
+/** Why a node asks another to close (or forget) a device's stream. */
+export type KickReason = 'replaced' | 'client-limit' | 'removed';
+
+/** Close the device's stream `sessionId` (replaced, evicted), or forget the device (removed). */
+export interface KickMessage {
+  kind: 'kick';
+  clientId: string;
+  deviceId: string;
+  sessionId: string;
+  reason: KickReason;
+  /** The presence epoch of the claim that caused it (0 for `removed`: the holder takes its own). */
+  epoch: number;
+}
+
+/** A heartbeat answer (and an ack when `cursor` is set) that reached another node. */
+export interface AnswerMessage {
+  kind: 'answer';
+  clientId: string;
+  deviceId: string;
+  sessionId: string;
+  cursor: Cursor | null;
+}
+
+/** The JSON text of a message, as other nodes decode it with {@link decodeWire}. */
+export function encodeWire(m: WireMessage): string {
+  switch (m.kind) {
+    case 'notification':
+      return JSON.stringify({ k: 'n', o: m.origin, n: m.notification });
+    case 'kick':
+      return JSON.stringify({ k: 'kick', c: m.clientId, d: m.deviceId, s: m.sessionId, r: m.reason, e: m.epoch });
+    case 'answer':
+      return JSON.stringify({ k: 'answer', c: m.clientId, d: m.deviceId, s: m.sessionId, cur: m.cursor === null ? null : encodeCursor(m.cursor) });
+  }
+}
+
+/**
+ * Decodes a message from another node; null when it is not one (not JSON, an unknown kind, a
+ * field missing or of the wrong type). Never throws: a bad message must not stop the subscriber.
+ */
+export function decodeWire(raw: string | Buffer): WireMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof raw === 'string' ? raw : raw.toString());
+  } catch {
+    return null; // not JSON: rejected like any other malformed message
+  }
+  if (!isObject(v)) return null;
+  if (v.k === 'n') return typeof v.o === 'string' && isNotification(v.n) ? { kind: 'notification', origin: v.o, notification: v.n } : null;
+  if (typeof v.c !== 'string' || typeof v.d !== 'string' || typeof v.s !== 'string') return null;
+  const target = { clientId: v.c, deviceId: v.d, sessionId: v.s };
+  if (v.k === 'kick') {
+    if ((v.r !== 'replaced' && v.r !== 'client-limit' && v.r !== 'removed') || !Number.isFinite(v.e)) return null;
+    return { kind: 'kick', ...target, reason: v.r, epoch: v.e as number };
+  }
+  if (v.k === 'answer') {
+    if (v.cur === null) return { kind: 'answer', ...target, cursor: null };
+    const cursor = typeof v.cur === 'string' ? decodeCursor(v.cur) : undefined;
+    return cursor ? { kind: 'answer', ...target, cursor } : null;
+  }
+  return null;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isPos(v: unknown): v is StreamPos {
+  return isObject(v) && Number.isSafeInteger(v.ms) && Number.isSafeInteger(v.seq);
+}
+
+const stringOrNull = (v: unknown) => v === null || typeof v === 'string';
+
+/** What ordering and delivery rely on: targets, positions, epoch, and the frame's text fields. */
+function isNotification(v: unknown): v is StoredNotification {
+  if (!isObject(v)) return false;
+  return (
+    typeof v.id === 'string' &&
+    stringOrNull(v.clientId) &&
+    stringOrNull(v.deviceId) &&
+    typeof v.title === 'string' &&
+    typeof v.message === 'string' &&
+    typeof v.service === 'string' &&
+    typeof v.ts === 'number' &&
+    (v.expiresAt === null || typeof v.expiresAt === 'number') &&
+    isPos(v.pos) &&
+    (v.prev === null || isPos(v.prev)) &&
+    typeof v.epoch === 'string'
+  );
+}

@@ -1,0 +1,186 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterKeys } from '../../src/cluster/keys.js';
+import { decodeFigures, encodeFigures } from '../../src/cluster/membership.js';
+import { ClusterScripts } from '../../src/cluster/redis-scripts.js';
+import { decodeRegistryEntry, encodeRegistryEntry, parseHolder } from '../../src/cluster/registry-entry.js';
+import { decodeWire, encodeWire, type WireMessage } from '../../src/cluster/wire.js';
+import type { StoredNotification } from '../../src/core/types.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+const notification: StoredNotification = {
+  id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+  clientId: 'alice',
+  deviceId: null,
+  title: 'Hello',
+  message: 'world',
+  service: 'default',
+  data: { a: [1, 'x'] },
+  ts: 1_700_000_000_000,
+  expiresAt: null,
+  pos: { ms: 1_700_000_000_000, seq: 2 },
+  prev: { ms: 1_700_000_000_000, seq: 1 },
+  epoch: 'k3j2h1g0',
+};
+
+describe('pub/sub wire codec', () => {
+  it('keeps the bytes other nodes read: one-letter fields in the same order', () => {
+    expect(encodeWire({ kind: 'notification', origin: 'node-1', notification })).toBe(JSON.stringify({ k: 'n', o: 'node-1', n: notification }));
+    expect(encodeWire({ kind: 'kick', clientId: 'alice', deviceId: 'phone', sessionId: 's1', reason: 'replaced', epoch: 17 })).toBe(
+      '{"k":"kick","c":"alice","d":"phone","s":"s1","r":"replaced","e":17}',
+    );
+    const cursor = { c: { ms: 10, seq: 1 }, ce: 'e1', b: null, be: null };
+    expect(encodeWire({ kind: 'answer', clientId: 'alice', deviceId: 'phone', sessionId: 's1', cursor })).toBe(
+      '{"k":"answer","c":"alice","d":"phone","s":"s1","cur":"e1.a.1~0"}',
+    );
+    expect(encodeWire({ kind: 'answer', clientId: 'alice', deviceId: 'phone', sessionId: 's1', cursor: null })).toBe(
+      '{"k":"answer","c":"alice","d":"phone","s":"s1","cur":null}',
+    );
+  });
+
+  it('decodes what it encodes, from a string or a Buffer', () => {
+    const messages: WireMessage[] = [
+      { kind: 'notification', origin: 'node-1', notification },
+      { kind: 'notification', origin: 'node-2', notification: { ...notification, clientId: null, prev: null, expiresAt: 5 } },
+      { kind: 'kick', clientId: 'alice', deviceId: 'phone', sessionId: 's1', reason: 'client-limit', epoch: 1_700_000_000_000_001 },
+      { kind: 'kick', clientId: 'alice', deviceId: 'phone', sessionId: 's1', reason: 'removed', epoch: 0 },
+      { kind: 'answer', clientId: 'alice', deviceId: 'phone', sessionId: 's1', cursor: { c: null, ce: null, b: { ms: 3, seq: 0 }, be: 'b1' } },
+      { kind: 'answer', clientId: 'alice', deviceId: 'phone', sessionId: 's1', cursor: null },
+    ];
+    for (const m of messages) {
+      expect(decodeWire(encodeWire(m))).toEqual(m);
+      expect(decodeWire(Buffer.from(encodeWire(m)))).toEqual(m);
+    }
+  });
+
+  it('rejects malformed input with null, never a throw', () => {
+    const bad = [
+      '',
+      'not json',
+      'null',
+      '[]',
+      '42',
+      '{}',
+      '{"k":"x","c":"a","d":"b","s":"c"}',
+      '{"k":"n","o":"node-1"}',
+      JSON.stringify({ k: 'n', o: 1, n: notification }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, pos: { ms: '1', seq: 2 } } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, prev: 'x' } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, clientId: 3 } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, epoch: undefined } }),
+      '{"k":"kick","c":"a","d":"b","s":"c","r":"because","e":1}',
+      '{"k":"kick","c":"a","d":"b","s":"c","r":"replaced"}',
+      '{"k":"kick","c":"a","s":"c","r":"replaced","e":1}',
+      '{"k":"answer","c":"a","d":"b","s":"c","cur":"not-a-cursor"}',
+      '{"k":"answer","c":"a","d":"b","s":"c","cur":5}',
+      '{"k":"answer","c":"a","d":"b","s":"c"}',
+    ];
+    for (const raw of bad) expect(decodeWire(raw), raw).toBeNull();
+  });
+});
+
+describe('registry entry codec', () => {
+  it('decodes the JSON the Lua scripts write into readable names', () => {
+    expect(decodeRegistryEntry('{"n":"node-1","s":"ab12","st":"a","c":1700000000000,"t":"ws"}')).toEqual({
+      node: 'node-1',
+      sessionId: 'ab12',
+      state: 'attached',
+      connectedAt: 1_700_000_000_000,
+      transport: 'ws',
+      detachedAt: null,
+    });
+    // cjson writes keys in any order.
+    expect(decodeRegistryEntry('{"dt":1700000000500,"t":"grpc","c":1700000000000,"st":"d","s":"ab12","n":"node-2"}')).toEqual({
+      node: 'node-2',
+      sessionId: 'ab12',
+      state: 'detached',
+      connectedAt: 1_700_000_000_000,
+      transport: 'grpc',
+      detachedAt: 1_700_000_000_500,
+    });
+  });
+
+  it('round-trips, and rejects malformed entries with null', () => {
+    const e = { node: 'n', sessionId: 's', state: 'detached', connectedAt: 1, transport: 'sse', detachedAt: 2 } as const;
+    expect(decodeRegistryEntry(encodeRegistryEntry(e))).toEqual(e);
+    expect(JSON.parse(encodeRegistryEntry({ ...e, state: 'attached', detachedAt: null }))).toEqual({ n: 'n', s: 's', st: 'a', c: 1, t: 'sse' });
+    for (const raw of [
+      '',
+      '{',
+      'null',
+      '"x"',
+      '{"n":"a","s":"b","st":"x","c":1,"t":"ws"}',
+      '{"n":"a","s":"b","st":"a","c":"1","t":"ws"}',
+      '{"n":"a","s":"b","st":"a","c":1,"t":"smoke"}',
+      '{"s":"b","st":"a","c":1,"t":"ws"}',
+      '{"n":"a","s":"b","st":"a","c":1,"t":"ws","dt":"x"}',
+    ]) {
+      expect(decodeRegistryEntry(raw), raw).toBeNull();
+    }
+  });
+
+  it('parses a holder `node|session`', () => {
+    expect(parseHolder('node-1|ab|cd')).toEqual({ node: 'node-1', sessionId: 'ab|cd' });
+  });
+});
+
+describe('device figures codec', () => {
+  it('round-trips, and rejects malformed figures with null', () => {
+    const f = { lastHeartbeatAt: 5, lastNotificationAt: null, notificationCount: 3, rttMs: 12 };
+    expect(encodeFigures(f)).toBe('[5,null,3,12]');
+    expect(decodeFigures(encodeFigures(f))).toEqual(f);
+    for (const raw of ['', '{', '{}', '"x"']) expect(decodeFigures(raw)).toBeNull();
+  });
+});
+
+describe('the scripts and the registry codec agree, on a real Redis', () => {
+  let redis: TestRedis;
+  let cmd: Redis;
+  const keys = new ClusterKeys(`codec-${Math.random().toString(36).slice(2, 8)}:`);
+  let scripts: ClusterScripts;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    cmd = new Redis(redis.url);
+    scripts = new ClusterScripts(cmd, keys);
+  });
+
+  afterAll(async () => {
+    cmd?.disconnect();
+    await redis?.stop();
+  });
+
+  const claim = (deviceId: string, sessionId: string, now: number, maxDevices = 5) =>
+    scripts.claim({ clientId: 'alice', deviceId, node: 'node-1', sessionId, transport: 'sse', now, maxDevices, policy: 'evict-oldest' });
+
+  it('claim, replace, evict and release: entries decode, replies are typed', async () => {
+    const first = await claim('phone', 's1', 1000);
+    expect(first).toMatchObject({ rejected: false, replaced: null, evicted: null });
+    expect(first.rejected === false && first.onlineEpoch > 0 && first.connectedEpoch > first.onlineEpoch).toBe(true);
+    expect(decodeRegistryEntry((await cmd.hget(keys.reg('alice'), 'phone')) as string)).toEqual({
+      node: 'node-1',
+      sessionId: 's1',
+      state: 'attached',
+      connectedAt: 1000,
+      transport: 'sse',
+      detachedAt: null,
+    });
+    const again = await claim('phone', 's2', 2000);
+    expect(again).toMatchObject({ rejected: false, replaced: { node: 'node-1', sessionId: 's1' }, evicted: null, onlineEpoch: 0 });
+    const evicting = await claim('laptop', 's3', 3000, 1);
+    expect(evicting).toMatchObject({ rejected: false, evicted: { deviceId: 'phone', node: 'node-1', sessionId: 's2' } });
+    expect(decodeRegistryEntry((await cmd.hget(keys.reg('alice'), 'phone')) as string)).toMatchObject({ state: 'detached', detachedAt: 3000 });
+    const released = await scripts.release({ clientId: 'alice', deviceId: 'laptop', sessionId: 's3', now: 4000, forget: false, token: 't1', keepMs: 60_000 });
+    expect(released.epoch).toBeGreaterThan(0);
+    expect(released.pendingToken).toBe('t1');
+    expect(decodeRegistryEntry((await cmd.hget(keys.reg('alice'), 'laptop')) as string)).toMatchObject({
+      state: 'detached',
+      detachedAt: 4000,
+      connectedAt: 3000,
+    });
+    expect(await scripts.offline('alice', 'other-token')).toBe(0);
+    expect(await scripts.offline('alice', 't1')).toBeGreaterThan(released.epoch);
+    expect(await scripts.expireDetached('alice', 'laptop', 3999)).toBe(false);
+    expect(await scripts.expireDetached('alice', 'laptop', 4000)).toBe(true);
+  });
+});

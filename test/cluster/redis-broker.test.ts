@@ -1,0 +1,122 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisBroker } from '../../src/cluster/redis-broker.js';
+import { resolveConfig } from '../../src/core/config.js';
+import type { CloseReason } from '../../src/core/disconnect.js';
+import { jsonEncoder } from '../../src/core/frames.js';
+import { Hub } from '../../src/core/hub.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { HeraldNode } from '../../src/core/node.js';
+import type { PresenceEvent } from '../../src/core/presence.js';
+import type { TransportConnection } from '../../src/core/session.js';
+import { createStore } from '../../src/store/create.js';
+import { until } from '../support/herald.js';
+import { startRedis, type TestRedis, uniquePrefix } from '../support/redis.js';
+
+/** A transport that keeps nothing: these tests look at the cluster side only. */
+class NullConn implements TransportConnection {
+  readonly kind = 'ws' as const;
+  readonly encoder = jsonEncoder;
+  ended: CloseReason | null = null;
+  write(): void {}
+  bufferedBytes(): number {
+    return 0;
+  }
+  writable(): boolean {
+    return true;
+  }
+  end(reason: CloseReason): void {
+    this.ended = reason;
+  }
+}
+
+const config = (nodeId: string) =>
+  resolveConfig({ NODE_ID: nodeId, PRESENCE_GRACE_MS: 0, DRAIN_TIMEOUT_MS: 50, FLUSH_TIMEOUT_MS: 10, FORCE_CLOSE_TIMEOUT_MS: 500, JWT_SECRET: 'x'.repeat(32) });
+
+/** A node on its own key prefix, not started. */
+async function clusterNode(url: string, nodeId = `node-${Math.random().toString(36).slice(2, 8)}`) {
+  const cfg = config(nodeId);
+  const store = await createStore(cfg, silentLogger);
+  const prefix = uniquePrefix();
+  const broker = new RedisBroker({
+    url,
+    nodeId,
+    store,
+    prefix,
+    nodeHeartbeatMs: 200,
+    nodeDeadAfterMs: 600,
+    detachedTtlMs: 60_000,
+    presenceGraceMs: 0,
+    maxDevicesPerClient: 5,
+    clientLimitPolicy: 'evict-oldest',
+    log: silentLogger,
+  });
+  const node = new HeraldNode(cfg, store, broker, silentLogger);
+  return { node, broker, prefix, nodeId, [Symbol.asyncDispose]: () => node.shutdown() };
+}
+
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('RedisBroker in one process', () => {
+  it("presence is the cluster's from the hub's birth: a listener subscribed before start hears every transition", async () => {
+    await using c = await clusterNode(redis.url);
+    const events: PresenceEvent[] = [];
+    c.node.hub.presence.on('event', (e) => events.push(e));
+    await c.node.start();
+    const conn = new NullConn();
+    const s = c.node.connect({ clientId: 'alice', deviceId: 'phone', conn, tokenExpiresAt: null });
+    await until(() => events.length === 2, 5000, 'online and connected');
+    s?.close('normal');
+    await until(() => events.length === 4, 5000, 'disconnected and offline');
+    expect(events.map((e) => e.type)).toEqual(['client.online', 'device.connected', 'device.disconnected', 'client.offline']);
+    expect(c.broker.stats.redisErrors).toBe(0);
+  });
+
+  it('refuses to start on a hub not built with its presence', async () => {
+    await using c = await clusterNode(redis.url);
+    const other = new Hub({ ...c.node.hub.opts, presence: undefined }, silentLogger);
+    await expect(c.broker.start(other)).rejects.toThrow(/createPresence/);
+    other.stop();
+  });
+
+  it('drops and counts a malformed pub/sub message, and keeps serving', async () => {
+    await using c = await clusterNode(redis.url);
+    await c.node.start();
+    const pub = new Redis(redis.url);
+    try {
+      await pub.publish(`${c.prefix}inbox:${c.nodeId}`, 'not json');
+      await pub.publish(`${c.prefix}inbox:${c.nodeId}`, '{"k":"kick","c":"alice"}');
+      await until(() => c.broker.stats.malformedMessages === 2, 5000, 'two malformed messages');
+      const r = await c.node.publish({ kind: 'client', clientId: 'alice' }, { title: 't', message: 'm' });
+      expect(r.delivered).toBe(0);
+      expect(c.broker.stats.redisErrors).toBe(0);
+    } finally {
+      pub.disconnect();
+    }
+  });
+});
+
+describe('RedisBroker without Redis', () => {
+  it('counts every failed Redis call (the node set and the claim included) and still shuts down', async () => {
+    await using gone = await startRedis();
+    await using c = await clusterNode(gone.url);
+    await c.node.start();
+    await gone.stop();
+    await until(() => c.broker.stats.redisErrors >= 1, 5000, 'the heartbeat to fail');
+    const before = c.broker.stats.redisErrors;
+    const conn = new NullConn();
+    c.node.connect({ clientId: 'alice', deviceId: 'phone', conn, tokenExpiresAt: null });
+    // sadd to the node's set and the claim script: two failures, neither silent.
+    await until(() => c.broker.stats.redisErrors >= before + 2, 5000, 'the claim to fail');
+    await c.node.shutdown();
+    expect(c.broker.stats.redisErrors).toBeGreaterThanOrEqual(before + 3);
+  });
+});
