@@ -318,7 +318,7 @@ export class Session implements WheelEntry {
     this.#owner.schedule(this, due);
   }
 
-  /** Timer wheel callback: heartbeat, idle, token and drain deadlines. */
+  /** Timer wheel callback: the heartbeat (ping due, pong overdue), idle and token-expiry deadlines. */
   onDue(now: number): void {
     if (this.state !== 'live') return;
     const s = this.#owner.settings;
