@@ -1,4 +1,5 @@
 import type { HeraldNode } from '../core/node.js';
+import { sum } from '../core/stats.js';
 import type { DeviceIndex } from './device-index.js';
 
 /** A node of the cluster as the dashboard lists it. */
@@ -38,7 +39,8 @@ export interface DashboardUpdate {
   broker: 'local' | 'redis';
   /** Registry version: the page refetches its visible rows when it changes. */
   version: number;
-  connections: { total: number; ws: number; sse: number; grpc: number };
+  /** Attached streams: `total`, and one count per transport kind (`ws`, `sse`, `grpc`). */
+  connections: { total: number; [transport: string]: number };
   /** Clients with at least one attached device. */
   clientsOnline: number;
   /** Registrations on this node, attached and detached. */
@@ -224,14 +226,12 @@ export class DashboardFeed {
     const s = hub.stats;
     const now = Date.now();
     const devices = this.#index.countDevices();
-    let disconnects = 0;
-    for (const n of Object.values(s.disconnects)) disconnects += n;
     const counters: Counters = {
       at: now,
       published: s.published,
-      delivered: s.delivered.ws + s.delivered.sse + s.delivered.grpc,
-      connects: s.connects.ws + s.connects.sse + s.connects.grpc,
-      disconnects,
+      delivered: sum(s.delivered),
+      connects: sum(s.connects),
+      disconnects: sum(s.disconnects),
     };
     const prev = this.#prev;
     this.#prev = counters;

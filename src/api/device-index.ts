@@ -1,5 +1,6 @@
 import type { HeraldNode } from '../core/node.js';
 import { type DeviceRecord, deviceView } from '../core/session.js';
+import { sum } from '../core/stats.js';
 import type { DeviceView } from '../core/types.js';
 
 /** One row of `GET /api/v1/devices`. */
@@ -68,9 +69,7 @@ export class DeviceIndex {
   get version(): number {
     const hub = this.#node.hub;
     const s = hub.stats;
-    let disconnects = 0;
-    for (const n of Object.values(s.disconnects)) disconnects += n;
-    const sig = `${s.connects.ws + s.connects.sse + s.connects.grpc}/${disconnects}/${s.staleCleaned}/${this.#removed}/${hub.clientCount}/${hub.connectionCount}`;
+    const sig = `${sum(s.connects)}/${sum(s.disconnects)}/${s.staleCleaned}/${this.#removed}/${hub.clientCount}/${hub.connectionCount}`;
     if (sig !== this.#signature) {
       this.#signature = sig;
       this.#version++;

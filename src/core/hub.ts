@@ -27,12 +27,15 @@ interface ClientEntry {
   attached: number;
 }
 
+/** A count per transport kind: a key for every registered kind, zero or not, in registration order. */
+export type TransportCounts = Record<TransportKind, number>;
+
 /** Counters behind /health/*, /api/v1/stats and /metrics. */
 export class HubStats {
-  connects = { ws: 0, sse: 0, grpc: 0 };
+  connects: TransportCounts = {};
   disconnects: Record<string, number> = {};
   published = 0;
-  delivered = { ws: 0, sse: 0, grpc: 0 };
+  delivered: TransportCounts = {};
   dropped = 0;
   heartbeatsSent = 0;
   heartbeatsAnswered = 0;
@@ -79,7 +82,10 @@ export class Hub implements SessionOwner {
   #ackTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #draining = false;
-  byTransport = { ws: 0, sse: 0, grpc: 0 };
+  /** Attached streams by transport kind. */
+  readonly byTransport: TransportCounts = {};
+  /** The transport kinds registered, in order: the keys of every count by transport. */
+  readonly transportKinds: TransportKind[] = [];
 
   constructor(opts: HubOptions, log: Logger) {
     this.opts = opts;
@@ -90,6 +96,19 @@ export class Hub implements SessionOwner {
     this.presence = new Presence(this.wheel, opts.presenceGraceMs, (c) => (this.#clients.get(c)?.attached ?? 0) > 0);
     this.#sweepTimer = setInterval(() => this.sweep(Date.now()), opts.staleSweepMs);
     this.#sweepTimer.unref();
+  }
+
+  /**
+   * Registers a transport kind (src/transports/index.ts does, for each transport; a stream of an
+   * unregistered kind registers it): its counts start at zero, so stats, metrics and the dashboard
+   * list it before its first stream.
+   */
+  addTransportKind(kind: TransportKind): void {
+    if (this.transportKinds.includes(kind)) return;
+    this.transportKinds.push(kind);
+    this.byTransport[kind] = 0;
+    this.stats.connects[kind] = 0;
+    this.stats.delivered[kind] = 0;
   }
 
   get connectionCount(): number {
@@ -182,6 +201,7 @@ export class Hub implements SessionOwner {
     device.lastHeartbeatAt = now;
     entry.attached++;
     this.#sessions.add(session);
+    this.addTransportKind(conn.kind);
     this.byTransport[conn.kind]++;
     this.stats.connects[conn.kind]++;
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);

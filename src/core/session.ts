@@ -4,7 +4,12 @@ import type { ControlFrame, Encoder, Outgoing } from './frames.js';
 import type { DeviceView } from './types.js';
 import type { WheelEntry } from './wheel.js';
 
-export type TransportKind = 'ws' | 'sse' | 'grpc';
+/**
+ * A transport's name ('ws', 'sse', 'grpc', …), as device views, presence events and stats show it.
+ * The core is generic over it: the list of transports is theirs (src/transports/index.ts), and
+ * each registers its kind with the hub (`Hub.addTransportKind`) so its counters start at 0.
+ */
+export type TransportKind = string;
 
 /**
  * What a transport gives the core for one live stream. The transport owns its read loop and hands

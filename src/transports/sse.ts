@@ -9,6 +9,21 @@ import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
 import { retryLine, sseEncoder } from './sse-frames.js';
+import type { DeviceTransport } from './transport.js';
+
+const KIND = 'sse';
+
+/** `GET /sse` and `POST /sse/ack` as routes of the HTTP app (src/transports/index.ts registers it). */
+export const sseTransport: DeviceTransport = {
+  kind: KIND,
+  register({ node, auth, app, closeLingerMs }) {
+    // A device whose stream dropped counts as gone after a pong timeout; an EventSource comes back
+    // well within it (capped at 3 s, the browsers' own default).
+    const sse = new SseTransport(node, auth, { retryMs: Math.min(3000, node.config.HEARTBEAT_TIMEOUT_MS), closeLingerMs });
+    sse.register(app);
+    return { close: () => sse.close() };
+  },
+};
 
 export interface SseTransportOptions {
   /** Reconnect delay sent as `retry:`; each stream gets 50–100 % of it, so reconnects spread. */
@@ -23,8 +38,8 @@ export interface SseTransportOptions {
  * for the answer (PROTOCOL.md "SSE liveness").
  */
 class SseConnection implements TransportConnection, Encoder {
-  readonly kind = 'sse' as const;
-  readonly name = 'sse';
+  readonly kind = KIND;
+  readonly name = KIND;
   readonly encoder: Encoder = this;
   readonly res: ServerResponse;
   readonly #transport: SseTransport;
@@ -157,7 +172,7 @@ export class SseTransport {
     const deviceId = checkId('device', body.device);
     if (body.cursor !== undefined && body.cursor !== null && typeof body.cursor !== 'string') throw invalid('cursor', 'must be a string');
     const cursor = this.#node.parseCursor(body.cursor as string | undefined);
-    if (!(await this.#node.deviceAnswer(identity.clientId, deviceId, 'sse', cursor))) {
+    if (!(await this.#node.deviceAnswer(identity.clientId, deviceId, KIND, cursor))) {
       throw new HeraldError('HERALD_ERR_NOT_FOUND', `device ${deviceId} has no SSE stream`);
     }
     return reply.code(204).send();

@@ -9,6 +9,7 @@ import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
 import { deviceHandshake } from './handshake.js';
+import type { DeviceTransport } from './transport.js';
 import { wsEncoder } from './ws-frames.js';
 
 /** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
@@ -19,9 +20,26 @@ const LARGE_BATCH = 64 * 1024;
 /** The frame almost every inbound message is: recognised without parsing JSON. */
 const PONG = Buffer.from('{"type":"pong"}');
 
+const KIND = 'ws';
+
+/** `GET /ws`, attached to the HTTP server's `upgrade` (src/transports/index.ts registers it). */
+export const wsTransport: DeviceTransport = {
+  kind: KIND,
+  register({ node, auth, app, closeLingerMs }) {
+    const ws = new WsTransport(node, auth, { closeLingerMs });
+    ws.attach(app.server);
+    return {
+      close() {
+        ws.detach(app.server);
+        ws.close();
+      },
+    };
+  },
+};
+
 /** One WebSocket stream as the core sees it. */
 class WsConnection implements TransportConnection {
-  readonly kind = 'ws' as const;
+  readonly kind = KIND;
   readonly encoder: Encoder = wsEncoder;
   readonly ws: WebSocket;
   readonly socket: Duplex;

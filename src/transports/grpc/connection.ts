@@ -25,6 +25,9 @@ const F = {
   reason: 16,
 } as const;
 
+/** The transport's kind, in device views, stats keys and metric labels. */
+export const GRPC_KIND = 'grpc';
+
 export type NotificationCall = ServerWritableStream<SubscribeRequest__Output, Buffer>;
 
 /** The fields every device shares for one notification; cached on the Outgoing. */
@@ -53,8 +56,8 @@ function sharedNotification(out: Outgoing): Buffer {
  * then the device's cursor.
  */
 export class GrpcConnection implements TransportConnection, Encoder {
-  readonly kind = 'grpc' as const;
-  readonly name = 'grpc';
+  readonly kind = GRPC_KIND;
+  readonly name = GRPC_KIND;
   readonly encoder: Encoder = this;
   readonly call: NotificationCall;
   readonly connectionId: string;

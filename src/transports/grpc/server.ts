@@ -1,12 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { type Auth, bearer, type DeviceIdentity } from '../../api/auth.js';
-import { statsSnapshot } from '../../api/stats.js';
 import { HeraldError, invalid } from '../../core/errors.js';
 import { checkId, connectionIdOf, parseConnectionId } from '../../core/ids.js';
 import type { HeraldNode, PublishResult } from '../../core/node.js';
 import { parsePublishInput } from '../../core/publish-input.js';
+import { statsSnapshot } from '../../core/stats.js';
 import type { PublishInput, Target } from '../../core/types.js';
-import { GrpcConnection, type NotificationCall } from './connection.js';
+import { GRPC_KIND, GrpcConnection, type NotificationCall } from './connection.js';
 import type { AckRequest__Output } from './gen/herald/v1/AckRequest.js';
 import type { AckResponse } from './gen/herald/v1/AckResponse.js';
 import type { AddConnectionRequest__Output } from './gen/herald/v1/AddConnectionRequest.js';
@@ -140,7 +140,7 @@ export class GrpcTransport {
     this.#sameClient(identity, clientId);
     this.#running();
     const known = this.#node.hub.device(clientId, deviceId) !== undefined;
-    const d = this.#node.hub.register(clientId, deviceId, 'grpc', Date.now());
+    const d = this.#node.hub.register(clientId, deviceId, GRPC_KIND, Date.now());
     return { success: true, connection_id: d.connectionId, message: known ? 'already registered' : 'registered' };
   }
 
@@ -177,7 +177,7 @@ export class GrpcTransport {
     const identity = await this.#device(call);
     const { clientId, deviceId } = this.#ownConnection(identity, call.request.connection_id);
     const cursor = this.#node.parseCursor(call.request.cursor);
-    if (!(await this.#node.deviceAnswer(clientId, deviceId, 'grpc', cursor))) {
+    if (!(await this.#node.deviceAnswer(clientId, deviceId, GRPC_KIND, cursor))) {
       throw new HeraldError('HERALD_ERR_NOT_FOUND', `connection ${call.request.connection_id} has no gRPC stream`);
     }
     return {};
