@@ -8,6 +8,7 @@ import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
+import { Linger } from './linger.js';
 import { retryLine, sseEncoder } from './sse-frames.js';
 import type { DeviceTransport } from './transport.js';
 
@@ -112,12 +113,13 @@ export class SseTransport {
   readonly #auth: Auth;
   readonly #opts: SseTransportOptions;
   /** Ended streams whose last bytes are still on their way; destroyed if they do not get out. */
-  readonly #lingering = new Set<ServerResponse>();
+  readonly #lingering: Linger<ServerResponse>;
 
   constructor(node: HeraldNode, auth: Auth, opts: SseTransportOptions) {
     this.#node = node;
     this.#auth = auth;
     this.#opts = opts;
+    this.#lingering = new Linger(opts.closeLingerMs, (res) => res.destroy());
   }
 
   register(app: FastifyInstance): void {
@@ -156,7 +158,7 @@ export class SseTransport {
     const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
     res.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'sse stream error'));
     res.on('close', () => {
-      this.#lingering.delete(res);
+      this.#lingering.finished(res);
       conn.session?.close('gone');
     });
     res.on('drain', () => conn.session?.drained());
@@ -182,15 +184,11 @@ export class SseTransport {
   linger(res: ServerResponse): void {
     if (res.writableFinished || res.destroyed) return;
     this.#lingering.add(res);
-    const timer = setTimeout(() => res.destroy(), this.#opts.closeLingerMs);
-    timer.unref();
-    res.once('close', () => clearTimeout(timer));
   }
 
   /** Destroys what is still lingering (end of shutdown). */
   close(): void {
-    for (const res of this.#lingering) res.destroy();
-    this.#lingering.clear();
+    this.#lingering.destroyAll();
   }
 }
 

@@ -9,6 +9,7 @@ import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
 import { deviceHandshake } from './handshake.js';
+import { Linger } from './linger.js';
 import type { DeviceTransport } from './transport.js';
 import { wsEncoder } from './ws-frames.js';
 
@@ -91,9 +92,8 @@ class WsConnection implements TransportConnection {
       if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
       return;
     }
-    const code = codeOf(reason);
     this.#transport.closing(this);
-    closeWs(this.ws, code, reason);
+    closeWs(this.ws, codeOf(reason), reason);
   }
 }
 
@@ -119,17 +119,15 @@ export class WsTransport {
   readonly #node: HeraldNode;
   readonly #auth: Auth;
   readonly #wss: WebSocketServer;
-  readonly #opts: WsTransportOptions;
-  /** Sockets we sent a close frame to, with the time they are destroyed if still open. */
-  readonly #closing = new Map<WsConnection, number>();
-  #closingTimer: NodeJS.Timeout | null = null;
+  /** Sockets we sent a close frame to: destroyed if the peer does not answer it in time. */
+  readonly #closing: Linger<WsConnection>;
   /** Sockets between the HTTP upgrade and the session (handshake in progress). */
   readonly #handshaking = new Set<Duplex>();
 
   constructor(node: HeraldNode, auth: Auth, opts: WsTransportOptions) {
     this.#node = node;
     this.#auth = auth;
-    this.#opts = opts;
+    this.#closing = new Linger(opts.closeLingerMs, (conn) => conn.ws.terminate());
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -179,7 +177,7 @@ export class WsTransport {
     };
     ws.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'websocket error'));
     ws.on('close', () => {
-      this.#closing.delete(conn);
+      this.#closing.finished(conn);
       conn.session?.close('gone');
     });
     ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
@@ -223,30 +221,12 @@ export class WsTransport {
 
   /** @internal a close frame was sent; destroy the socket if the peer does not answer in time. */
   closing(conn: WsConnection): void {
-    this.#closing.set(conn, Date.now() + this.#opts.closeLingerMs);
-    if (this.#closingTimer === null) {
-      this.#closingTimer = setInterval(() => this.#reap(), Math.max(10, Math.min(1000, this.#opts.closeLingerMs / 4)));
-      this.#closingTimer.unref();
-    }
-  }
-
-  #reap(force = false): void {
-    const now = Date.now();
-    for (const [conn, deadline] of this.#closing) {
-      if (force || now >= deadline || conn.ws.readyState === WebSocket.CLOSED) {
-        this.#closing.delete(conn);
-        conn.ws.terminate();
-      }
-    }
-    if (this.#closing.size === 0 && this.#closingTimer) {
-      clearInterval(this.#closingTimer);
-      this.#closingTimer = null;
-    }
+    this.#closing.add(conn);
   }
 
   /** Destroys what is still closing or mid-handshake (end of shutdown). */
   close(): void {
-    this.#reap(true);
+    this.#closing.destroyAll();
     for (const s of this.#handshaking) s.destroy();
     this.#handshaking.clear();
     this.#wss.close();

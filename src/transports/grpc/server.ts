@@ -6,6 +6,7 @@ import type { HeraldNode, PublishResult } from '../../core/node.js';
 import { parsePublishInput } from '../../core/publish-input.js';
 import { statsSnapshot } from '../../core/stats.js';
 import type { PublishInput, Target } from '../../core/types.js';
+import { Linger } from '../linger.js';
 import { GRPC_KIND, GrpcConnection, type NotificationCall } from './connection.js';
 import type { AckRequest__Output } from './gen/herald/v1/AckRequest.js';
 import type { AckResponse } from './gen/herald/v1/AckResponse.js';
@@ -77,13 +78,13 @@ export class GrpcTransport {
   /** Stops accepting; open HTTP/2 sessions get the grace period to close, then are forced. */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        this.#server.forceShutdown();
+      const linger = new Linger<grpc.Server>(this.#opts.shutdownGraceMs, (server) => {
+        server.forceShutdown();
         resolve();
-      }, this.#opts.shutdownGraceMs);
-      force.unref();
+      });
+      linger.add(this.#server);
       this.#server.tryShutdown(() => {
-        clearTimeout(force);
+        linger.finished(this.#server);
         resolve();
       });
     });
