@@ -1,7 +1,7 @@
 import type { TransportKind } from '../core/session.js';
 import { grpcTransport } from './grpc/index.js';
-import { closeLingerMs } from './linger.js';
 import { sseTransport } from './sse.js';
+import { closeLingerMs } from './teardown.js';
 import type { DeviceTransport, RegisteredTransport, TransportContext } from './transport.js';
 import { wsTransport } from './ws.js';
 

@@ -1,15 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Auth, bearer } from '../api/auth.js';
-import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError, invalid } from '../core/errors.js';
 import type { ControlFrame, Encoder, Outgoing } from '../core/frames.js';
 import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
-import type { Session, TransportConnection } from '../core/session.js';
+import type { TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
-import { Linger } from './linger.js';
 import { retryLine, sseEncoder } from './sse-frames.js';
+import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 
 const KIND = 'sse';
@@ -38,7 +38,7 @@ export interface SseTransportOptions {
  * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
  * for the answer (PROTOCOL.md "SSE liveness").
  */
-class SseConnection implements TransportConnection, Encoder {
+class SseConnection extends StreamConnection implements TransportConnection, Encoder {
   readonly kind = KIND;
   readonly name = KIND;
   readonly encoder: Encoder = this;
@@ -46,11 +46,10 @@ class SseConnection implements TransportConnection, Encoder {
   readonly #transport: SseTransport;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
-  session: Session | null = null;
   #pingQueued = false;
-  #ended = false;
 
   constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
+    super(res);
     this.#transport = transport;
     this.res = res;
     this.#judgedBySocket = judgedBySocket;
@@ -81,22 +80,13 @@ class SseConnection implements TransportConnection, Encoder {
     if (!err) this.session?.pingWritten(Date.now());
   };
 
-  bufferedBytes(): number {
-    return this.res.writableLength;
+  protected override destroy(): void {
+    this.res.destroy();
   }
 
-  writable(): boolean {
-    return !this.res.writableNeedDrain;
-  }
-
-  end(reason: CloseReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
+  /** A `close` event ends the response; it lingers until its bytes are out. */
+  protected override close(reason: DisconnectReason): void {
     const res = this.res;
-    if (reason === 'gone') {
-      res.destroy();
-      return;
-    }
     if (res.destroyed || res.writableEnded) return;
     res.end(sseEncoder.control({ type: 'close', code: codeOf(reason), reason }));
     this.#transport.linger(res);

@@ -11,7 +11,7 @@ export interface TransportContext {
   app: FastifyInstance;
   /**
    * How long an ended stream's last bytes (close frame, final message) get to leave before the
-   * stream is destroyed; the same for every transport (see ./linger.ts).
+   * stream is destroyed; the same for every transport (see ./teardown.ts).
    */
   closeLingerMs: number;
 }

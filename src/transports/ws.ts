@@ -3,13 +3,13 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Auth } from '../api/auth.js';
 import { decodeCursor } from '../core/cursor.js';
-import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
-import type { Session, TransportConnection } from '../core/session.js';
+import type { TransportConnection } from '../core/session.js';
 import { deviceHandshake } from './handshake.js';
-import { Linger } from './linger.js';
+import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 import { wsEncoder } from './ws-frames.js';
 
@@ -39,16 +39,15 @@ export const wsTransport: DeviceTransport = {
 };
 
 /** One WebSocket stream as the core sees it. */
-class WsConnection implements TransportConnection {
+class WsConnection extends StreamConnection implements TransportConnection {
   readonly kind = KIND;
   readonly encoder: Encoder = wsEncoder;
   readonly ws: WebSocket;
   readonly socket: Duplex;
   readonly #transport: WsTransport;
-  session: Session | null = null;
-  #ended = false;
 
   constructor(transport: WsTransport, ws: WebSocket, socket: Duplex) {
+    super(socket);
     this.#transport = transport;
     this.ws = ws;
     this.socket = socket;
@@ -77,21 +76,12 @@ class WsConnection implements TransportConnection {
     this.socket.uncork();
   }
 
-  bufferedBytes(): number {
-    return this.socket.writableLength;
+  protected override destroy(): void {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
   }
 
-  writable(): boolean {
-    return !this.socket.writableNeedDrain;
-  }
-
-  end(reason: CloseReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (reason === 'gone') {
-      if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
-      return;
-    }
+  /** A close frame; the socket lingers until the peer answers it. */
+  protected override close(reason: DisconnectReason): void {
     this.#transport.closing(this);
     closeWs(this.ws, codeOf(reason), reason);
   }

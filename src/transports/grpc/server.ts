@@ -6,7 +6,7 @@ import type { HeraldNode, PublishResult } from '../../core/node.js';
 import { parsePublishInput } from '../../core/publish-input.js';
 import { statsSnapshot } from '../../core/stats.js';
 import type { PublishInput, Target } from '../../core/types.js';
-import { Linger } from '../linger.js';
+import { Linger } from '../teardown.js';
 import { GRPC_KIND, GrpcConnection, type NotificationCall } from './connection.js';
 import type { AckRequest__Output } from './gen/herald/v1/AckRequest.js';
 import type { AckResponse } from './gen/herald/v1/AckResponse.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closeLingerMs, Linger } from '../../src/transports/linger.js';
+import { closeLingerMs, Linger } from '../../src/transports/teardown.js';
 
 /** The teardown every transport shares (ws close frames, ended SSE responses, gRPC shutdown). */
 describe('Linger', () => {

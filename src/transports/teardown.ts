@@ -1,4 +1,6 @@
 import type { HeraldConfig } from '../core/config.js';
+import type { CloseReason, DisconnectReason } from '../core/disconnect.js';
+import type { Session } from '../core/session.js';
 
 /**
  * How long an ended stream's last bytes get to leave before it is destroyed: about one pong
@@ -77,4 +79,49 @@ export class Linger<T> {
     }
     if (this.#timer === null) this.#arm();
   };
+}
+
+/** What a connection writes to (a socket, an HTTP response, a gRPC call), for backpressure. */
+interface OutboundStream {
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+}
+
+/**
+ * The part of a TransportConnection every transport shares: bytes buffered and backpressure read
+ * from the stream it writes to, and the end of the stream, run once whoever asks: at once when the
+ * peer is gone (nothing is sent), otherwise gracefully (the close goes out, then the transport
+ * lets the stream {@link Linger}).
+ */
+export abstract class StreamConnection {
+  /** The session the core made of this stream, once attached. */
+  session: Session | null = null;
+  readonly #out: OutboundStream;
+  #ended = false;
+
+  constructor(out: OutboundStream) {
+    this.#out = out;
+  }
+
+  bufferedBytes(): number {
+    return this.#out.writableLength;
+  }
+
+  writable(): boolean {
+    return !this.#out.writableNeedDrain;
+  }
+
+  /** The core's end of the stream (TransportConnection.end); only the first call counts. */
+  end(reason: CloseReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (reason === 'gone') this.destroy();
+    else this.close(reason);
+  }
+
+  /** The peer went away: drop whatever is left, send nothing. */
+  protected abstract destroy(): void;
+
+  /** Sends the close (frame, event or final message) with its code, and ends the stream gracefully. */
+  protected abstract close(reason: DisconnectReason): void;
 }
