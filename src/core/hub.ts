@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { type Cursor, laterCursor } from './cursor.js';
 import type { CloseReason, DisconnectReason } from './disconnect.js';
 import { HeraldError } from './errors.js';
@@ -62,10 +63,24 @@ export interface HubHooks {
 }
 
 /**
+ * What the hub tells its listeners (the dashboard's device index and feed). Emitted synchronously
+ * from the hub's own paths (attach, the single exit path, forget): listeners must be quick and
+ * must not throw.
+ */
+export interface HubEvents {
+  /** A session attached on this node. */
+  attached: [session: Session];
+  /** A session ended on this node; `removed` when its registration is gone too. */
+  detached: [session: Session, reason: DisconnectReason, removed: boolean];
+  /** A device registration is gone for good (removed or expired). */
+  deviceForgotten: [clientId: string, deviceId: string];
+}
+
+/**
  * The local registry (client → devices) and the owner of every live session on this node:
  * admission, replacement, limits, fan-out, the one timer wheel, the stale sweep and presence.
  */
-export class Hub implements SessionOwner {
+export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
   readonly settings: SessionSettings;
   readonly opts: HubOptions;
   readonly stats = new HubStats();
@@ -88,6 +103,7 @@ export class Hub implements SessionOwner {
   readonly transportKinds: TransportKind[] = [];
 
   constructor(opts: HubOptions, log: Logger) {
+    super();
     this.opts = opts;
     this.settings = opts;
     this.#log = log;
@@ -206,6 +222,7 @@ export class Hub implements SessionOwner {
     this.stats.connects[conn.kind]++;
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);
     this.hooks.attached?.(session);
+    this.emit('attached', session);
     this.#log.debug({ clientId, deviceId, connectionId: device.connectionId, transport: conn.kind }, 'device attached');
     return session;
   }
@@ -281,6 +298,7 @@ export class Hub implements SessionOwner {
     }
     this.presence.deviceDisconnected(d.clientId, d.deviceId, reason, Date.now());
     this.hooks.detached?.(s, reason, removed);
+    this.emit('detached', s, reason, removed);
     this.#log.info({ clientId: d.clientId, deviceId: d.deviceId, connectionId: d.connectionId, transport: s.conn.kind, reason }, 'device detached');
   }
 
@@ -292,6 +310,7 @@ export class Hub implements SessionOwner {
     entry.devices.delete(d.deviceId);
     if (entry.devices.size === 0) this.#clients.delete(d.clientId);
     this.hooks.deviceForgotten?.(d.clientId, d.deviceId);
+    this.emit('deviceForgotten', d.clientId, d.deviceId);
   }
 
   /**
