@@ -71,6 +71,7 @@ export interface FeedViewer {
   end(): void;
 }
 
+/** The feed's timing and limits; the defaults suit a person watching. */
 export interface DashboardFeedOptions {
   /** Minimum time between two `update` events. @default 1000 */
   updateMs?: number;

@@ -10,6 +10,7 @@ import { clusterNodes, DashboardFeed, type DashboardFeedOptions } from './dashbo
 import { DeviceIndex } from './device-index.js';
 import { errorBody } from './schemas.js';
 
+/** Options of {@link registerDashboardRoutes} (tests tune the feed's timing). */
 export interface DashboardRoutesOptions extends DashboardFeedOptions {
   /** The package root: the page is served from `<root>/public/dashboard`. @default found upward from this file */
   root?: string;

@@ -14,6 +14,7 @@ export interface DeviceRow extends DeviceView {
   clientDevices: number;
 }
 
+/** `GET /api/v1/devices`: one page of the sorted registry. */
 export interface DevicePage {
   node: string;
   /** Changes whenever a device registers, attaches, detaches or goes away on this node. */
@@ -27,6 +28,7 @@ export interface DevicePage {
   devices: DeviceRow[];
 }
 
+/** Which page, and which devices (`q`, `state`). */
 export interface DeviceQuery {
   offset: number;
   limit: number;

@@ -53,6 +53,7 @@ export interface SessionOwner {
   delivered(s: Session, count: number): void;
 }
 
+/** The limits and heartbeat timing every session of a hub follows (from the node's configuration). */
 export interface SessionSettings {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;

@@ -16,6 +16,7 @@ export interface ConnectionsSnapshot {
   byTransport: TransportCounts;
 }
 
+/** Attached streams, clients online, and streams by transport. */
 export function connectionsSnapshot(node: HeraldNode): ConnectionsSnapshot {
   const hub = node.hub;
   return { total: hub.connectionCount, clients: hub.presence.onlineCount, byTransport: { ...hub.byTransport } };

@@ -6,6 +6,7 @@ export interface WheelEntry {
   /** @internal */ _slot: Set<WheelEntry> | null;
 }
 
+/** How fine and how far the wheel sees. */
 export interface TimerWheelOptions {
   /** Tick length in ms. */
   tickMs: number;

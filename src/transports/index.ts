@@ -15,6 +15,7 @@ export const TRANSPORTS: readonly DeviceTransport[] = [wsTransport, sseTransport
 /** The kinds of {@link TRANSPORTS}: for what must list them before a node starts (API schemas). */
 export const TRANSPORT_KINDS: readonly TransportKind[] = TRANSPORTS.map((t) => t.kind);
 
+/** The started transports, as the node's shutdown closes them. */
 export interface TransportsHandle {
   /** The port each transport with a listener of its own bound, by kind. */
   ports: Readonly<Record<TransportKind, number>>;

@@ -26,6 +26,7 @@ export const sseTransport: DeviceTransport = {
   },
 };
 
+/** Set by {@link sseTransport} from the node's configuration. */
 export interface SseTransportOptions {
   /** Reconnect delay sent as `retry:`; each stream gets 50–100 % of it, so reconnects spread. */
   retryMs: number;

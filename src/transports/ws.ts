@@ -96,6 +96,7 @@ function closeWs(ws: WebSocket, code: number, reason: string): void {
   WebSocket.prototype.close.call(ws, code, reason);
 }
 
+/** Set by {@link wsTransport} from the node's configuration. */
 export interface WsTransportOptions {
   /** How long a closed socket may take to answer our close frame before it is destroyed. */
   closeLingerMs: number;

@@ -29,6 +29,7 @@ const F = {
 /** The transport's kind, in device views, stats keys and metric labels. */
 export const GRPC_KIND = 'grpc';
 
+/** A `StreamNotifications` call: its messages are bytes this transport encoded (./service.ts). */
 export type NotificationCall = ServerWritableStream<SubscribeRequest__Output, Buffer>;
 
 /** The fields every device shares for one notification; cached on the Outgoing. */

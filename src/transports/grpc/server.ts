@@ -22,6 +22,7 @@ import type { Stats } from './gen/herald/v1/Stats.js';
 import { MALFORMED_UTF8, notificationsService } from './service.js';
 import { toStatus } from './status.js';
 
+/** Set by `grpcTransport` (./index.ts) from the node's configuration. */
 export interface GrpcTransportOptions {
   host: string;
   /** 0 = any free port. */
