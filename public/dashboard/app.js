@@ -92,7 +92,9 @@ function renderUpdate(u) {
   text('node-state', u.state);
   const c = u.connections;
   text('c-connections', int(c.total));
-  text('c-transports', `ws ${int(c.ws)} · sse ${int(c.sse)} · grpc ${int(c.grpc)}`);
+  // One count per transport kind the server has, in its order: `ws 3 · sse 1 · grpc 0`.
+  const transports = Object.keys(c).filter((k) => k !== 'total');
+  text('c-transports', transports.map((t) => `${t} ${int(c[t])}`).join(' · '));
   text('c-clients', int(u.clientsOnline));
   text('c-devices', `${int(u.devices)} registered · ${int(u.detached)} detached`);
   text('c-publishes', dec(u.rates.publishes));

@@ -1,4 +1,6 @@
 import type { HeraldNode } from '../core/node.js';
+import type { Session } from '../core/session.js';
+import { heartbeatsSnapshot, notificationsSnapshot } from '../core/stats.js';
 import type { DeviceIndex } from './device-index.js';
 
 /** A node of the cluster as the dashboard lists it. */
@@ -38,7 +40,8 @@ export interface DashboardUpdate {
   broker: 'local' | 'redis';
   /** Registry version: the page refetches its visible rows when it changes. */
   version: number;
-  connections: { total: number; ws: number; sse: number; grpc: number };
+  /** Attached streams: `total`, and one count per transport kind (`ws`, `sse`, `grpc`). */
+  connections: { total: number; [transport: string]: number };
   /** Clients with at least one attached device. */
   clientsOnline: number;
   /** Registrations on this node, attached and detached. */
@@ -68,10 +71,11 @@ export interface FeedViewer {
   end(): void;
 }
 
+/** The feed's timing and limits; the defaults suit a person watching. */
 export interface DashboardFeedOptions {
   /** Minimum time between two `update` events. @default 1000 */
   updateMs?: number;
-  /** How often the registry version is checked, for the small `devices` event. @default 250 */
+  /** Least time between two `devices` events (registry changes): changes closer together are announced as one. @default 250 */
   checkMs?: number;
   /** Samples kept for a viewer that joins (charts start filled). @default 120 */
   historySize?: number;
@@ -79,31 +83,36 @@ export interface DashboardFeedOptions {
   maxBufferedBytes?: number;
 }
 
-interface Counters {
+/** What the rates are computed from: counted from events between two updates, and the delivered total. */
+interface RateBase {
   at: number;
-  published: number;
   delivered: number;
-  connects: number;
-  disconnects: number;
 }
 
 /**
- * The live side of the dashboard: ONE interval for all viewers, running only while there is at
- * least one. Every `checkMs` it compares the registry version (O(1)) and, when it moved, sends
- * every viewer a tiny `devices` event so pages refetch their visible rows at once; at most once per
- * `updateMs` it computes one `update` (totals, rates from counter deltas, send-queue bytes, RTT
- * percentiles, nodes) and writes that same string to every viewer. A viewer whose socket is
- * backed up skips updates instead of buffering them.
+ * The live side of the dashboard, shared by every viewer and running only while there is at least
+ * one. It listens rather than polls: publishes, connects and disconnects are counted from the
+ * node's and the hub's events, and each registry change (the device index's `changed`) is
+ * announced to every viewer as a tiny `devices` event so pages refetch their visible rows at once
+ * (changes closer than `checkMs` together). ONE interval throttles the `update` to once per
+ * `updateMs`: totals, rates over the interval, send-queue bytes, RTT percentiles and nodes,
+ * computed once and written as the same string to every viewer. A viewer whose socket is backed
+ * up skips updates instead of buffering them.
  */
 export class DashboardFeed {
   readonly #node: HeraldNode;
   readonly #index: DeviceIndex;
   readonly #o: Required<DashboardFeedOptions>;
   readonly #viewers = new Set<FeedViewer>();
+  /** The one interval: an update every `updateMs`. */
   #timer: NodeJS.Timeout | null = null;
-  #prev: Counters | null = null;
+  /** A `devices` event waiting out `checkMs` since the previous one. */
+  #announce: NodeJS.Timeout | null = null;
+  #announcedAt = 0;
+  /** Counted from events since the last update. */
+  #counts = { published: 0, connects: 0, disconnects: 0 };
+  #prev: RateBase | null = null;
   #last: DashboardUpdate | null = null;
-  #ticks = 0;
   #lastVersion = -1;
   #history: DashboardSample[] = [];
   #computing = false;
@@ -129,11 +138,7 @@ export class DashboardFeed {
     this.#viewers.add(viewer);
     viewer.write(`retry: 2000\n\n${sse('history', this.#history)}`);
     if (this.#last) viewer.write(sse('update', this.#last));
-    if (!this.#timer) {
-      this.#timer = setInterval(() => this.#tick(), this.#o.checkMs);
-      this.#timer.unref();
-      void this.#update();
-    }
+    if (!this.#timer) this.#start();
     return () => this.remove(viewer);
   }
 
@@ -150,30 +155,69 @@ export class DashboardFeed {
     for (const v of viewers) v.end();
   }
 
+  #start(): void {
+    this.#timer = setInterval(() => void this.#update(), this.#o.updateMs);
+    this.#timer.unref();
+    this.#listen(true);
+    void this.#update();
+  }
+
   #stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    // The next viewer starts from fresh counters: rates over a gap nobody watched mean nothing.
+    if (this.#announce) clearTimeout(this.#announce);
+    this.#announce = null;
+    this.#listen(false);
+    // The next viewer starts from fresh counts: rates over a gap nobody watched mean nothing.
+    this.#counts = { published: 0, connects: 0, disconnects: 0 };
     this.#prev = null;
     this.#last = null;
     this.#history = [];
     this.#lastVersion = -1;
-    this.#ticks = 0;
   }
 
-  #tick(): void {
-    // Every n-th check is an update: interval ticks never come early, so updates are >= updateMs apart.
-    this.#ticks = (this.#ticks + 1) % Math.max(1, Math.round(this.#o.updateMs / this.#o.checkMs));
-    if (this.#ticks === 0) {
-      void this.#update();
-      return;
-    }
-    const version = this.#index.version;
-    if (version !== this.#lastVersion) {
-      this.#lastVersion = version;
-      this.#broadcast(sse('devices', { version }));
+  /** Subscribes to the events the feed counts and announces, or unsubscribes (nobody watches). */
+  #listen(on: boolean): void {
+    const node = this.#node;
+    const hub = node.hub;
+    if (on) {
+      node.on('published', this.#onPublished);
+      hub.on('attached', this.#onAttached).on('detached', this.#onDetached);
+      this.#index.on('changed', this.#onChanged);
+    } else {
+      node.off('published', this.#onPublished);
+      hub.off('attached', this.#onAttached).off('detached', this.#onDetached);
+      this.#index.off('changed', this.#onChanged);
     }
   }
+
+  readonly #onPublished = (): void => {
+    this.#counts.published++;
+  };
+
+  readonly #onAttached = (): void => {
+    this.#counts.connects++;
+  };
+
+  readonly #onDetached = (): void => {
+    this.#counts.disconnects++;
+  };
+
+  /** A registry change: announced after the hub's own work (a timer, never inside its call), coalesced. */
+  readonly #onChanged = (): void => {
+    if (this.#announce) return;
+    this.#announce = setTimeout(this.#announceDevices, Math.max(0, this.#announcedAt + this.#o.checkMs - Date.now()));
+    this.#announce.unref();
+  };
+
+  readonly #announceDevices = (): void => {
+    this.#announce = null;
+    this.#announcedAt = Date.now();
+    const version = this.#index.version;
+    if (version === this.#lastVersion) return;
+    this.#lastVersion = version;
+    this.#broadcast(sse('devices', { version }));
+  };
 
   async #update(): Promise<void> {
     if (this.#computing) return;
@@ -218,40 +262,30 @@ export class DashboardFeed {
     return this.#nodes;
   }
 
+  /** Per second since the last update: the counts from events, and deliveries from the delivered total. */
+  #rates(now: number, delivered: number): DashboardUpdate['rates'] {
+    const prev = this.#prev;
+    const counts = this.#counts;
+    this.#prev = { at: now, delivered };
+    this.#counts = { published: 0, connects: 0, disconnects: 0 };
+    if (!prev) return { publishes: 0, deliveries: 0, connects: 0, disconnects: 0 };
+    const secs = Math.max(0.001, (now - prev.at) / 1000);
+    const rate = (n: number) => round2(Math.max(0, n) / secs);
+    return {
+      publishes: rate(counts.published),
+      deliveries: rate(delivered - prev.delivered),
+      connects: rate(counts.connects),
+      disconnects: rate(counts.disconnects),
+    };
+  }
+
   #snapshot(nodes: NodeSummary[]): DashboardUpdate {
     const node = this.#node;
     const hub = node.hub;
-    const s = hub.stats;
     const now = Date.now();
     const devices = this.#index.countDevices();
-    let disconnects = 0;
-    for (const n of Object.values(s.disconnects)) disconnects += n;
-    const counters: Counters = {
-      at: now,
-      published: s.published,
-      delivered: s.delivered.ws + s.delivered.sse + s.delivered.grpc,
-      connects: s.connects.ws + s.connects.sse + s.connects.grpc,
-      disconnects,
-    };
-    const prev = this.#prev;
-    this.#prev = counters;
-    const secs = prev ? Math.max(0.001, (now - prev.at) / 1000) : 0;
-    const rate = (k: keyof Omit<Counters, 'at'>) => (prev ? round2(Math.max(0, counters[k] - prev[k]) / secs) : 0);
-
-    let queueBytes = 0;
-    let maxBytes = 0;
-    const rtts = new Float64Array(hub.connectionCount);
-    let n = 0;
-    for (const session of hub.sessions()) {
-      const q = session.queuedBytes;
-      queueBytes += q;
-      if (q > maxBytes) maxBytes = q;
-      const rtt = session.device.rttMs;
-      if (rtt !== null && n < rtts.length) rtts[n++] = rtt;
-    }
-    const sorted = rtts.subarray(0, n).sort();
-    const pct = (p: number) => (n ? sorted[Math.min(n - 1, Math.floor((p / 100) * n))] : null);
-
+    const notifications = notificationsSnapshot(node);
+    const heartbeats = heartbeatsSnapshot(node);
     return {
       ts: now,
       node: node.config.NODE_ID,
@@ -262,22 +296,39 @@ export class DashboardFeed {
       clientsOnline: hub.presence.onlineCount,
       devices,
       detached: devices - hub.connectionCount,
-      rates: { publishes: rate('published'), deliveries: rate('delivered'), connects: rate('connects'), disconnects: rate('disconnects') },
+      rates: this.#rates(now, notifications.delivered),
       totals: {
-        published: s.published,
-        delivered: counters.delivered,
-        dropped: s.dropped,
-        zombies: s.zombies,
-        staleCleaned: s.staleCleaned,
-        heartbeatsSent: s.heartbeatsSent,
-        heartbeatsAnswered: s.heartbeatsAnswered,
-        heartbeatsMissed: s.heartbeatsMissed,
+        published: notifications.published,
+        delivered: notifications.delivered,
+        dropped: notifications.dropped,
+        zombies: heartbeats.zombies,
+        staleCleaned: hub.stats.staleCleaned,
+        heartbeatsSent: heartbeats.sent,
+        heartbeatsAnswered: heartbeats.answered,
+        heartbeatsMissed: heartbeats.missed,
       },
-      sendQueue: { bytes: queueBytes, maxBytes },
-      rtt: { p50: pct(50), p99: pct(99), max: n ? sorted[n - 1] : null, samples: n },
+      ...sessionFigures(hub.sessions(), hub.connectionCount),
       nodes,
     };
   }
+}
+
+/** Send-queue bytes and heartbeat round trips over this node's sessions: one pass, at each update. */
+function sessionFigures(sessions: Iterable<Session>, count: number): Pick<DashboardUpdate, 'sendQueue' | 'rtt'> {
+  let queueBytes = 0;
+  let maxBytes = 0;
+  const rtts = new Float64Array(count);
+  let n = 0;
+  for (const session of sessions) {
+    const q = session.queuedBytes;
+    queueBytes += q;
+    if (q > maxBytes) maxBytes = q;
+    const rtt = session.device.rttMs;
+    if (rtt !== null && n < rtts.length) rtts[n++] = rtt;
+  }
+  const sorted = rtts.subarray(0, n).sort();
+  const pct = (p: number) => (n ? sorted[Math.min(n - 1, Math.floor((p / 100) * n))] : null);
+  return { sendQueue: { bytes: queueBytes, maxBytes }, rtt: { p50: pct(50), p99: pct(99), max: n ? sorted[n - 1] : null, samples: n } };
 }
 
 /** The nodes of the cluster with their connection counts; with the local broker, this node. */

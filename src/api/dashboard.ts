@@ -4,11 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
+import { TRANSPORT_KINDS } from '../transports/index.js';
 import { requireApiKey } from './app.js';
 import { clusterNodes, DashboardFeed, type DashboardFeedOptions } from './dashboard-feed.js';
 import { DeviceIndex } from './device-index.js';
 import { errorBody } from './schemas.js';
 
+/** Options of {@link registerDashboardRoutes} (tests tune the feed's timing). */
 export interface DashboardRoutesOptions extends DashboardFeedOptions {
   /** The package root: the page is served from `<root>/public/dashboard`. @default found upward from this file */
   root?: string;
@@ -43,7 +45,7 @@ const deviceRow = {
     clientId: { type: 'string' },
     deviceId: { type: 'string' },
     connectionId: { type: 'string' },
-    transport: { type: 'string', enum: ['ws', 'sse', 'grpc'] },
+    transport: { type: 'string', enum: [...TRANSPORT_KINDS] },
     state: { type: 'string', enum: ['attached', 'detached'] },
     node: { type: 'string' },
     connectedAt: { type: 'integer', description: 'ms since epoch' },

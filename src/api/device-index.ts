@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { HeraldNode } from '../core/node.js';
 import { type DeviceRecord, deviceView } from '../core/session.js';
 import type { DeviceView } from '../core/types.js';
@@ -13,6 +14,7 @@ export interface DeviceRow extends DeviceView {
   clientDevices: number;
 }
 
+/** `GET /api/v1/devices`: one page of the sorted registry. */
 export interface DevicePage {
   node: string;
   /** Changes whenever a device registers, attaches, detaches or goes away on this node. */
@@ -26,6 +28,7 @@ export interface DevicePage {
   devices: DeviceRow[];
 }
 
+/** Which page, and which devices (`q`, `state`). */
 export interface DeviceQuery {
   offset: number;
   limit: number;
@@ -46,48 +49,47 @@ interface Listing {
  * This node's registry as the dashboard pages through it: sorted by client then device, so a page
  * is a slice of the client → device tree. The sorted array is rebuilt only when the registry
  * changed (its {@link version}), not per request, so a viewer scrolling 10 000 devices costs a
- * slice, not a sort. No hub hook is taken (the cluster broker owns those): changes are seen
- * through counters that every registry change moves.
+ * slice, not a sort. The version moves on the hub's events (a stream attached or detached, a
+ * registration forgotten) and the node's `deviceRemoved`, and each move is told as `changed`; a
+ * registration without a stream (gRPC `AddConnection`) raises no event and is seen by
+ * {@link countDevices}.
  */
-export class DeviceIndex {
+export class DeviceIndex extends EventEmitter<{ changed: [version: number] }> {
   readonly #node: HeraldNode;
-  #removed = 0;
-  #signature = '';
   #version = 0;
   #count = 0;
   #sorted: { version: number; rows: DeviceRecord[] } | null = null;
   #listing: Listing | null = null;
 
   constructor(node: HeraldNode) {
+    super();
     this.#node = node;
-    // remove() of a detached registration moves no session counter; count it here.
-    node.on('deviceRemoved', () => this.#removed++);
+    const changed = () => this.#changed();
+    node.hub.on('attached', changed).on('detached', changed).on('deviceForgotten', changed);
+    // Also when the device was held elsewhere in the cluster: harmless, a page is refetched.
+    node.on('deviceRemoved', changed);
   }
 
-  /** Current registry version: O(1), safe to call every few hundred milliseconds. */
+  /** Current registry version: changes whenever a device registers, attaches, detaches or goes away. */
   get version(): number {
-    const hub = this.#node.hub;
-    const s = hub.stats;
-    let disconnects = 0;
-    for (const n of Object.values(s.disconnects)) disconnects += n;
-    const sig = `${s.connects.ws + s.connects.sse + s.connects.grpc}/${disconnects}/${s.staleCleaned}/${this.#removed}/${hub.clientCount}/${hub.connectionCount}`;
-    if (sig !== this.#signature) {
-      this.#signature = sig;
-      this.#version++;
-    }
     return this.#version;
+  }
+
+  #changed(): void {
+    this.#version++;
+    this.emit('changed', this.#version);
   }
 
   /**
    * Feeds the registry's size into the version: a registration without a stream (gRPC
-   * `AddConnection`) moves no counter. O(n); the page requests and the 1 s update call it.
+   * `AddConnection`) raises no event. O(n); the page requests and the 1 s update call it.
    */
   countDevices(): number {
     let n = 0;
     for (const _ of this.#node.hub.devices()) n++;
     if (n !== this.#count) {
       this.#count = n;
-      this.#version++;
+      this.#changed();
     }
     return n;
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { connectionsSnapshot, heartbeatsSnapshot, staleSnapshot } from './stats.js';
+import { connectionsSnapshot, heartbeatsSnapshot, staleSnapshot } from '../core/stats.js';
 
 /** Operations endpoints (PROTOCOL.md "Operations"): no key. */
 export function registerHealthRoutes(app: FastifyInstance): void {

@@ -5,7 +5,8 @@ import type { HeraldNode } from '../core/node.js';
 /**
  * Prometheus metrics (PROTOCOL.md "Metrics"). One registry per node, so several nodes in one
  * process (tests, embedding) do not share counters. Counters are read from the hub's own
- * counters at scrape time: nothing on the hot path but the RTT histogram.
+ * counters at scrape time: nothing on the hot path but the RTT histogram. Series by transport
+ * exist for every registered transport kind, zero or not.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -17,7 +18,8 @@ export class Metrics {
     const r = this.registry;
     r.setDefaultLabels({ node: node.config.NODE_ID });
     this.#loop.enable();
-    const transports = ['ws', 'sse', 'grpc'] as const;
+    // Read at scrape time: the transports register their kinds with the hub after the API is built.
+    const transports = hub.transportKinds;
     new Gauge({
       name: 'herald_connections',
       help: 'Attached device streams by transport',

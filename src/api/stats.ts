@@ -1,37 +1,6 @@
-import type { HeraldNode } from '../core/node.js';
-
-/** `/health/connections` */
-export function connectionsSnapshot(node: HeraldNode) {
-  const hub = node.hub;
-  return { total: hub.connectionCount, clients: hub.presence.onlineCount, byTransport: { ...hub.byTransport } };
-}
-
-/** `/health/heartbeats` */
-export function heartbeatsSnapshot(node: HeraldNode) {
-  const s = node.hub.stats;
-  return { sent: s.heartbeatsSent, answered: s.heartbeatsAnswered, missed: s.heartbeatsMissed, zombies: s.zombies };
-}
-
-/** `/health/stale` */
-export function staleSnapshot(node: HeraldNode) {
-  const s = node.hub.stats;
-  return { stale: s.staleFound, cleaned: s.staleCleaned, detached: node.hub.detachedCount };
-}
-
-/** `GET /api/v1/stats` and gRPC GetStats: one flat object (PROTOCOL.md "JSON shapes"). */
-export function statsSnapshot(node: HeraldNode) {
-  const s = node.hub.stats;
-  const delivered = s.delivered.ws + s.delivered.sse + s.delivered.grpc;
-  return {
-    node: node.config.NODE_ID,
-    state: node.state,
-    ...connectionsSnapshot(node),
-    devices: node.hub.connectionCount + node.hub.detachedCount,
-    ...heartbeatsSnapshot(node),
-    ...staleSnapshot(node),
-    connects: { ...s.connects },
-    disconnects: { ...s.disconnects },
-    notifications: { published: s.published, delivered, dropped: s.dropped },
-    deliveredByTransport: { ...s.delivered },
-  };
-}
+/**
+ * The stats snapshots moved to core/stats.ts (transports serve them too, and must not import api/).
+ * This re-export stays only for api/publisher.ts, which the api branch of issue 14 owns: delete
+ * it once publisher.ts imports `statsSnapshot` from '../core/stats.js'.
+ */
+export { statsSnapshot } from '../core/stats.js';

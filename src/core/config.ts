@@ -6,7 +6,7 @@ import { HeraldError } from './errors.js';
 /**
  * Every setting of a Herald node. Each has an environment variable `HERALD_<NAME>` and a flag
  * `--<name>` of `herald serve` (flags win). The same table generates the README's configuration
- * section (`test/core/config.test.ts` fails when the two drift).
+ * section (`test/core/docs.test.ts` fails when the two drift).
  */
 const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 const positive = (def: number) => z.coerce.number().int().min(1).default(def);

@@ -35,12 +35,15 @@ interface ClientEntry {
   attached: number;
 }
 
+/** A count per transport kind: a key for every registered kind, zero or not, in registration order. */
+export type TransportCounts = Record<TransportKind, number>;
+
 /** Counters behind /health/*, /api/v1/stats and /metrics. */
 export class HubStats {
-  connects = { ws: 0, sse: 0, grpc: 0 };
+  connects: TransportCounts = {};
   disconnects: Record<string, number> = {};
   published = 0;
-  delivered = { ws: 0, sse: 0, grpc: 0 };
+  delivered: TransportCounts = {};
   dropped = 0;
   heartbeatsSent = 0;
   heartbeatsAnswered = 0;
@@ -78,6 +81,20 @@ export interface HubEvents {
 }
 
 /**
+ * What the hub tells its listeners (the dashboard's device index and feed). Emitted synchronously
+ * from the hub's own paths (attach, the single exit path, forget): listeners must be quick and
+ * must not throw.
+ */
+export interface HubEvents {
+  /** A session attached on this node. */
+  attached: [session: Session];
+  /** A session ended on this node; `removed` when its registration is gone too. */
+  detached: [session: Session, reason: DisconnectReason, removed: boolean];
+  /** A device registration is gone for good (removed or expired). */
+  deviceForgotten: [clientId: string, deviceId: string];
+}
+
+/**
  * The local registry (client → devices) and the owner of every live session on this node:
  * admission, replacement, limits, fan-out, the one timer wheel, the stale sweep and presence.
  * Emits {@link HubEvents} for the node facade, metrics, the dashboard and the cluster broker.
@@ -98,7 +115,10 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
   #ackTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #draining = false;
-  byTransport = { ws: 0, sse: 0, grpc: 0 };
+  /** Attached streams by transport kind. */
+  readonly byTransport: TransportCounts = {};
+  /** The transport kinds registered, in order: the keys of every count by transport. */
+  readonly transportKinds: TransportKind[] = [];
 
   constructor(opts: HubOptions, log: Logger) {
     super();
@@ -110,6 +130,19 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
     this.presence = opts.presence?.(this) ?? new Presence(this.wheel, opts.presenceGraceMs, (c) => this.hasSessions(c));
     this.#sweepTimer = setInterval(() => this.sweep(Date.now()), opts.staleSweepMs);
     this.#sweepTimer.unref();
+  }
+
+  /**
+   * Registers a transport kind (src/transports/index.ts does, for each transport; a stream of an
+   * unregistered kind registers it): its counts start at zero, so stats, metrics and the dashboard
+   * list it before its first stream.
+   */
+  addTransportKind(kind: TransportKind): void {
+    if (this.transportKinds.includes(kind)) return;
+    this.transportKinds.push(kind);
+    this.byTransport[kind] = 0;
+    this.stats.connects[kind] = 0;
+    this.stats.delivered[kind] = 0;
   }
 
   get connectionCount(): number {
@@ -202,6 +235,7 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
     device.lastHeartbeatAt = now;
     entry.attached++;
     this.#sessions.add(session);
+    this.addTransportKind(conn.kind);
     this.byTransport[conn.kind]++;
     this.stats.connects[conn.kind]++;
     this.presence.deviceConnected(clientId, deviceId, conn.kind, now);

@@ -4,7 +4,12 @@ import type { ControlFrame, Encoder, Outgoing } from './frames.js';
 import type { DeviceView } from './types.js';
 import type { WheelEntry } from './wheel.js';
 
-export type TransportKind = 'ws' | 'sse' | 'grpc';
+/**
+ * A transport's name ('ws', 'sse', 'grpc', …), as device views, presence events and stats show it.
+ * The core is generic over it: the list of transports is theirs (src/transports/index.ts), and
+ * each registers its kind with the hub (`Hub.addTransportKind`) so its counters start at 0.
+ */
+export type TransportKind = string;
 
 /**
  * What a transport gives the core for one live stream. The transport owns its read loop and hands
@@ -48,6 +53,7 @@ export interface SessionOwner {
   delivered(s: Session, count: number): void;
 }
 
+/** The limits and heartbeat timing every session of a hub follows (from the node's configuration). */
 export interface SessionSettings {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
@@ -318,7 +324,7 @@ export class Session implements WheelEntry {
     this.#owner.schedule(this, due);
   }
 
-  /** Timer wheel callback: heartbeat, idle, token and drain deadlines. */
+  /** Timer wheel callback: the heartbeat (ping due, pong overdue), idle and token-expiry deadlines. */
   onDue(now: number): void {
     if (this.state !== 'live') return;
     const s = this.#owner.settings;

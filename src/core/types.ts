@@ -14,6 +14,7 @@ export interface PublishInput {
   priority?: 'very-low' | 'low' | 'normal' | 'high';
 }
 
+/** Whom a notification is for: every device of a client, one device, or everyone (its own stream). */
 export type Target = { kind: 'client'; clientId: string } | { kind: 'device'; clientId: string; deviceId: string } | { kind: 'broadcast' };
 
 /** A notification as kept by the store and handed to sessions. */
@@ -39,6 +40,7 @@ export interface StoredNotification {
   readonly epoch: string;
 }
 
+/** What {@link Store.append} did with one publish. */
 export interface AppendResult {
   notification: StoredNotification;
   /** The idempotency key matched an earlier notification: nothing new was stored or delivered. */
@@ -47,6 +49,7 @@ export interface AppendResult {
   stored: boolean;
 }
 
+/** What a device missed: asked when a stream starts. */
 export interface ReplayQuery {
   clientId: string;
   deviceId: string;
@@ -60,6 +63,7 @@ export interface ReplayQuery {
   broadcasts: boolean;
 }
 
+/** The notifications a stream starts with, and where the device stands in both streams. */
 export interface ReplayResult {
   /** In order within each stream; the two streams merged by time. */
   items: StoredNotification[];

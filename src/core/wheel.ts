@@ -1,9 +1,4 @@
-/**
- * One timer for every connection: a hashed timer wheel. Each entry sits in the slot of the tick it
- * is due; a tick visits one slot, so its cost follows the entries due (plus the few parked for a
- * later lap), not the number of connections. The wheel's single interval runs only while it holds
- * entries and is unref'd, so an idle process keeps no timer alive.
- */
+/** What the wheel schedules (a Session): its slot and due time live on the entry, so moving it allocates nothing. */
 export interface WheelEntry {
   /** Called when due; the entry is already unscheduled. */
   onDue(now: number): void;
@@ -11,6 +6,7 @@ export interface WheelEntry {
   /** @internal */ _slot: Set<WheelEntry> | null;
 }
 
+/** How fine and how far the wheel sees. */
 export interface TimerWheelOptions {
   /** Tick length in ms. */
   tickMs: number;
@@ -20,6 +16,12 @@ export interface TimerWheelOptions {
   now?: () => number;
 }
 
+/**
+ * One timer for every connection: a hashed timer wheel. Each entry sits in the slot of the tick it
+ * is due; a tick visits one slot, so its cost follows the entries due (plus the few parked for a
+ * later lap), not the number of connections. The wheel's single interval runs only while it holds
+ * entries and is unref'd, so an idle process keeps no timer alive.
+ */
 export class TimerWheel {
   readonly tickMs: number;
   readonly #slots: Set<WheelEntry>[];
@@ -28,8 +30,6 @@ export class TimerWheel {
   #timer: NodeJS.Timeout | null = null;
   /** The tick number processed last; ticks after it are still to run. */
   #tick: number;
-  /** Largest number of entries that ran in one tick since the last reset (observability). */
-  maxDuePerTick = 0;
 
   constructor(opts: TimerWheelOptions) {
     this.tickMs = Math.max(1, Math.floor(opts.tickMs));
@@ -89,16 +89,13 @@ export class TimerWheel {
 
   #runSlot(slot: Set<WheelEntry>, now: number): void {
     if (slot.size === 0) return;
-    let ran = 0;
     for (const entry of slot) {
       if (entry._due > now) continue; // parked for a later lap
       slot.delete(entry);
       entry._slot = null;
       this.#size--;
-      ran++;
       entry.onDue(now);
     }
-    if (ran > this.maxDuePerTick) this.maxDuePerTick = ran;
     if (this.#size === 0) this.#stop();
   }
 

@@ -1,62 +1,52 @@
-import type { FastifyInstance } from 'fastify';
-import type { Auth } from '../api/auth.js';
-import type { HeraldNode } from '../core/node.js';
-import { GrpcTransport } from './grpc/server.js';
-import { SseTransport } from './sse.js';
-import { WsTransport } from './ws.js';
+import type { TransportKind } from '../core/session.js';
+import { grpcTransport } from './grpc/index.js';
+import { sseTransport } from './sse.js';
+import { closeLingerMs } from './teardown.js';
+import type { DeviceTransport, RegisteredTransport, TransportContext } from './transport.js';
+import { wsTransport } from './ws.js';
 
-export interface TransportContext {
-  node: HeraldNode;
-  auth: Auth;
-  app: FastifyInstance;
-}
+/**
+ * Every device transport, the one place they are registered: a new transport is a file or folder
+ * exporting a {@link DeviceTransport}, and one line here. Their kinds key every count by
+ * transport (stats, metrics, the dashboard), in this order.
+ */
+export const TRANSPORTS: readonly DeviceTransport[] = [wsTransport, sseTransport, grpcTransport];
 
+/** The kinds of {@link TRANSPORTS}: for what must list them before a node starts (API schemas). */
+export const TRANSPORT_KINDS: readonly TransportKind[] = TRANSPORTS.map((t) => t.kind);
+
+/** The started transports, as the node's shutdown closes them. */
 export interface TransportsHandle {
-  /** The gRPC port when gRPC is on. */
+  /** The port each transport with a listener of its own bound, by kind. */
+  ports: Readonly<Record<TransportKind, number>>;
+  /** The gRPC port when gRPC is on (`Herald.grpcPort`). */
   grpcPort: number | null;
   /** Stops accepting and destroys what is left (end of shutdown). */
   close(): Promise<void>;
 }
 
 /**
- * Every device transport. `register` runs before the HTTP server listens (routes, upgrade
- * handler); `start` after it (listeners of their own, such as gRPC's port).
+ * Plugs every transport into the node. `register` (now) runs before the HTTP server listens
+ * (routes, upgrade handler); `start` after it (listeners of their own, such as gRPC's port).
  */
-export function registerTransports(ctx: TransportContext): { start(): Promise<TransportsHandle> } {
-  const { node, auth, app } = ctx;
-  const cfg = node.config;
-  // A closed stream's last bytes get about one pong timeout to leave, within [1 s, 10 s].
-  const closeLingerMs = Math.min(10_000, Math.max(1000, cfg.HEARTBEAT_TIMEOUT_MS));
-  const ws = new WsTransport(node, auth, { closeLingerMs });
-  ws.attach(app.server);
-  // A device whose stream dropped counts as gone after a pong timeout; an EventSource comes back
-  // well within it (capped at 3 s, the browsers' own default).
-  const sse = new SseTransport(node, auth, { retryMs: Math.min(3000, cfg.HEARTBEAT_TIMEOUT_MS), closeLingerMs });
-  sse.register(app);
+export function registerTransports(ctx: Omit<TransportContext, 'closeLingerMs'>): { start(): Promise<TransportsHandle> } {
+  const full: TransportContext = { ...ctx, closeLingerMs: closeLingerMs(ctx.node.config) };
+  const registered: [TransportKind, RegisteredTransport][] = TRANSPORTS.map((t) => {
+    ctx.node.hub.addTransportKind(t.kind);
+    return [t.kind, t.register(full)];
+  });
   return {
     async start() {
-      let grpc: GrpcTransport | null = null;
-      let grpcPort: number | null = null;
-      if (cfg.GRPC_PORT !== 'off') {
-        grpc = new GrpcTransport(node, auth, {
-          host: cfg.HOST,
-          port: cfg.GRPC_PORT,
-          // HTTP/2 PINGs find dead TCP peers; they are no substitute for the application heartbeat
-          // (a frozen app's network stack still answers them), and too eager a timeout would drop
-          // live connections on a busy event loop.
-          keepaliveTimeMs: Math.max(500, cfg.HEARTBEAT_INTERVAL_MS),
-          keepaliveTimeoutMs: Math.max(1000, cfg.HEARTBEAT_TIMEOUT_MS),
-          shutdownGraceMs: closeLingerMs,
-        });
-        grpcPort = await grpc.listen();
+      const ports: Record<TransportKind, number> = {};
+      for (const [kind, t] of registered) {
+        const port = (await t.start?.()) ?? null;
+        if (port !== null) ports[kind] = port;
       }
       return {
-        grpcPort,
+        ports,
+        grpcPort: ports[grpcTransport.kind] ?? null,
         async close() {
-          ws.detach(app.server);
-          ws.close();
-          sse.close();
-          await grpc?.close();
+          for (const [, t] of registered) await t.close();
         },
       };
     },

@@ -1,15 +1,32 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Auth, bearer } from '../api/auth.js';
-import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError, invalid } from '../core/errors.js';
 import type { ControlFrame, Encoder, Outgoing } from '../core/frames.js';
 import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
-import type { Session, TransportConnection } from '../core/session.js';
+import type { TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
 import { retryLine, sseEncoder } from './sse-frames.js';
+import { Linger, StreamConnection } from './teardown.js';
+import type { DeviceTransport } from './transport.js';
 
+const KIND = 'sse';
+
+/** `GET /sse` and `POST /sse/ack` as routes of the HTTP app (src/transports/index.ts registers it). */
+export const sseTransport: DeviceTransport = {
+  kind: KIND,
+  register({ node, auth, app, closeLingerMs }) {
+    // A device whose stream dropped counts as gone after a pong timeout; an EventSource comes back
+    // well within it (capped at 3 s, the browsers' own default).
+    const sse = new SseTransport(node, auth, { retryMs: Math.min(3000, node.config.HEARTBEAT_TIMEOUT_MS), closeLingerMs });
+    sse.register(app);
+    return { close: () => sse.close() };
+  },
+};
+
+/** Set by {@link sseTransport} from the node's configuration. */
 export interface SseTransportOptions {
   /** Reconnect delay sent as `retry:`; each stream gets 50–100 % of it, so reconnects spread. */
   retryMs: number;
@@ -22,19 +39,18 @@ export interface SseTransportOptions {
  * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
  * for the answer (PROTOCOL.md "SSE liveness").
  */
-class SseConnection implements TransportConnection, Encoder {
-  readonly kind = 'sse' as const;
-  readonly name = 'sse';
+class SseConnection extends StreamConnection implements TransportConnection, Encoder {
+  readonly kind = KIND;
+  readonly name = KIND;
   readonly encoder: Encoder = this;
   readonly res: ServerResponse;
   readonly #transport: SseTransport;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
-  session: Session | null = null;
   #pingQueued = false;
-  #ended = false;
 
   constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
+    super(res);
     this.#transport = transport;
     this.res = res;
     this.#judgedBySocket = judgedBySocket;
@@ -65,22 +81,13 @@ class SseConnection implements TransportConnection, Encoder {
     if (!err) this.session?.pingWritten(Date.now());
   };
 
-  bufferedBytes(): number {
-    return this.res.writableLength;
+  protected override destroy(): void {
+    this.res.destroy();
   }
 
-  writable(): boolean {
-    return !this.res.writableNeedDrain;
-  }
-
-  end(reason: CloseReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
+  /** A `close` event ends the response; it lingers until its bytes are out. */
+  protected override close(reason: DisconnectReason): void {
     const res = this.res;
-    if (reason === 'gone') {
-      res.destroy();
-      return;
-    }
     if (res.destroyed || res.writableEnded) return;
     res.end(sseEncoder.control({ type: 'close', code: codeOf(reason), reason }));
     this.#transport.linger(res);
@@ -97,12 +104,13 @@ export class SseTransport {
   readonly #auth: Auth;
   readonly #opts: SseTransportOptions;
   /** Ended streams whose last bytes are still on their way; destroyed if they do not get out. */
-  readonly #lingering = new Set<ServerResponse>();
+  readonly #lingering: Linger<ServerResponse>;
 
   constructor(node: HeraldNode, auth: Auth, opts: SseTransportOptions) {
     this.#node = node;
     this.#auth = auth;
     this.#opts = opts;
+    this.#lingering = new Linger(opts.closeLingerMs, (res) => res.destroy());
   }
 
   register(app: FastifyInstance): void {
@@ -141,7 +149,7 @@ export class SseTransport {
     const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
     res.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'sse stream error'));
     res.on('close', () => {
-      this.#lingering.delete(res);
+      this.#lingering.finished(res);
       conn.session?.close('gone');
     });
     res.on('drain', () => conn.session?.drained());
@@ -157,7 +165,7 @@ export class SseTransport {
     const deviceId = checkId('device', body.device);
     if (body.cursor !== undefined && body.cursor !== null && typeof body.cursor !== 'string') throw invalid('cursor', 'must be a string');
     const cursor = this.#node.parseCursor(body.cursor as string | undefined);
-    if (!(await this.#node.deviceAnswer(identity.clientId, deviceId, 'sse', cursor))) {
+    if (!(await this.#node.deviceAnswer(identity.clientId, deviceId, KIND, cursor))) {
       throw new HeraldError('HERALD_ERR_NOT_FOUND', `device ${deviceId} has no SSE stream`);
     }
     return reply.code(204).send();
@@ -167,15 +175,11 @@ export class SseTransport {
   linger(res: ServerResponse): void {
     if (res.writableFinished || res.destroyed) return;
     this.#lingering.add(res);
-    const timer = setTimeout(() => res.destroy(), this.#opts.closeLingerMs);
-    timer.unref();
-    res.once('close', () => clearTimeout(timer));
   }
 
   /** Destroys what is still lingering (end of shutdown). */
   close(): void {
-    for (const res of this.#lingering) res.destroy();
-    this.#lingering.clear();
+    this.#lingering.destroyAll();
   }
 }
 

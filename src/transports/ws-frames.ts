@@ -39,6 +39,7 @@ export function textFrame(payload: Buffer): Buffer {
 let pingTs = -1;
 let pingFrame: Buffer = Buffer.alloc(0);
 
+/** Complete WebSocket frames (header and JSON text), so a batch goes to the socket in one write. */
 export const wsEncoder: Encoder = {
   name: 'ws',
   control(frame: ControlFrame) {

@@ -3,12 +3,14 @@ import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Auth } from '../api/auth.js';
 import { decodeCursor } from '../core/cursor.js';
-import { type CloseReason, codeOf } from '../core/disconnect.js';
+import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
-import type { Session, TransportConnection } from '../core/session.js';
+import type { TransportConnection } from '../core/session.js';
 import { deviceHandshake } from './handshake.js';
+import { Linger, StreamConnection } from './teardown.js';
+import type { DeviceTransport } from './transport.js';
 import { wsEncoder } from './ws-frames.js';
 
 /** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
@@ -19,17 +21,33 @@ const LARGE_BATCH = 64 * 1024;
 /** The frame almost every inbound message is: recognised without parsing JSON. */
 const PONG = Buffer.from('{"type":"pong"}');
 
+const KIND = 'ws';
+
+/** `GET /ws`, attached to the HTTP server's `upgrade` (src/transports/index.ts registers it). */
+export const wsTransport: DeviceTransport = {
+  kind: KIND,
+  register({ node, auth, app, closeLingerMs }) {
+    const ws = new WsTransport(node, auth, { closeLingerMs });
+    ws.attach(app.server);
+    return {
+      close() {
+        ws.detach(app.server);
+        ws.close();
+      },
+    };
+  },
+};
+
 /** One WebSocket stream as the core sees it. */
-class WsConnection implements TransportConnection {
-  readonly kind = 'ws' as const;
+class WsConnection extends StreamConnection implements TransportConnection {
+  readonly kind = KIND;
   readonly encoder: Encoder = wsEncoder;
   readonly ws: WebSocket;
   readonly socket: Duplex;
   readonly #transport: WsTransport;
-  session: Session | null = null;
-  #ended = false;
 
   constructor(transport: WsTransport, ws: WebSocket, socket: Duplex) {
+    super(socket);
     this.#transport = transport;
     this.ws = ws;
     this.socket = socket;
@@ -58,24 +76,14 @@ class WsConnection implements TransportConnection {
     this.socket.uncork();
   }
 
-  bufferedBytes(): number {
-    return this.socket.writableLength;
+  protected override destroy(): void {
+    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
   }
 
-  writable(): boolean {
-    return !this.socket.writableNeedDrain;
-  }
-
-  end(reason: CloseReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (reason === 'gone') {
-      if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
-      return;
-    }
-    const code = codeOf(reason);
+  /** A close frame; the socket lingers until the peer answers it. */
+  protected override close(reason: DisconnectReason): void {
     this.#transport.closing(this);
-    closeWs(this.ws, code, reason);
+    closeWs(this.ws, codeOf(reason), reason);
   }
 }
 
@@ -88,6 +96,7 @@ function closeWs(ws: WebSocket, code: number, reason: string): void {
   WebSocket.prototype.close.call(ws, code, reason);
 }
 
+/** Set by {@link wsTransport} from the node's configuration. */
 export interface WsTransportOptions {
   /** How long a closed socket may take to answer our close frame before it is destroyed. */
   closeLingerMs: number;
@@ -101,17 +110,15 @@ export class WsTransport {
   readonly #node: HeraldNode;
   readonly #auth: Auth;
   readonly #wss: WebSocketServer;
-  readonly #opts: WsTransportOptions;
-  /** Sockets we sent a close frame to, with the time they are destroyed if still open. */
-  readonly #closing = new Map<WsConnection, number>();
-  #closingTimer: NodeJS.Timeout | null = null;
+  /** Sockets we sent a close frame to: destroyed if the peer does not answer it in time. */
+  readonly #closing: Linger<WsConnection>;
   /** Sockets between the HTTP upgrade and the session (handshake in progress). */
   readonly #handshaking = new Set<Duplex>();
 
   constructor(node: HeraldNode, auth: Auth, opts: WsTransportOptions) {
     this.#node = node;
     this.#auth = auth;
-    this.#opts = opts;
+    this.#closing = new Linger(opts.closeLingerMs, (conn) => conn.ws.terminate());
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -161,7 +168,7 @@ export class WsTransport {
     };
     ws.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'websocket error'));
     ws.on('close', () => {
-      this.#closing.delete(conn);
+      this.#closing.finished(conn);
       conn.session?.close('gone');
     });
     ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
@@ -205,30 +212,12 @@ export class WsTransport {
 
   /** @internal a close frame was sent; destroy the socket if the peer does not answer in time. */
   closing(conn: WsConnection): void {
-    this.#closing.set(conn, Date.now() + this.#opts.closeLingerMs);
-    if (this.#closingTimer === null) {
-      this.#closingTimer = setInterval(() => this.#reap(), Math.max(10, Math.min(1000, this.#opts.closeLingerMs / 4)));
-      this.#closingTimer.unref();
-    }
-  }
-
-  #reap(force = false): void {
-    const now = Date.now();
-    for (const [conn, deadline] of this.#closing) {
-      if (force || now >= deadline || conn.ws.readyState === WebSocket.CLOSED) {
-        this.#closing.delete(conn);
-        conn.ws.terminate();
-      }
-    }
-    if (this.#closing.size === 0 && this.#closingTimer) {
-      clearInterval(this.#closingTimer);
-      this.#closingTimer = null;
-    }
+    this.#closing.add(conn);
   }
 
   /** Destroys what is still closing or mid-handshake (end of shutdown). */
   close(): void {
-    this.#reap(true);
+    this.#closing.destroyAll();
     for (const s of this.#handshaking) s.destroy();
     this.#handshaking.clear();
     this.#wss.close();

@@ -239,6 +239,45 @@ describe('dashboard data API', () => {
     expect(feed.running).toBe(false);
   });
 
+  it('counts connects, disconnects and publishes from events, listening only while someone watches', async () => {
+    const feed = dashboardFeed(h.app);
+    if (!feed) throw new Error('no dashboard feed');
+    await until(() => feed.viewerCount === 0, 2000, 'earlier viewers to leave');
+    const hub = h.node.hub;
+    const idle = { attached: hub.listenerCount('attached'), detached: hub.listenerCount('detached'), published: h.node.listenerCount('published') };
+    const viewer = await openFeed(h);
+    try {
+      await viewer.next('update');
+      expect(hub.listenerCount('attached')).toBe(idle.attached + 1);
+      expect(hub.listenerCount('detached')).toBe(idle.detached + 1);
+      expect(h.node.listenerCount('published')).toBe(idle.published + 1);
+      const mark = viewer.events.length;
+      await using d = await connectDevice(h, 'events-alice', 'phone');
+      expect((await publishTo(h, 'events-alice', { title: 't', message: 'm' })).status).toBe(202);
+      await d.waitForNotifications(1);
+      d.close();
+      await d.closed;
+      const seen = { connects: false, disconnects: false, publishes: false };
+      await viewer.next(
+        'update',
+        (u: DashboardUpdate) => {
+          seen.connects ||= u.rates.connects > 0;
+          seen.disconnects ||= u.rates.disconnects > 0;
+          seen.publishes ||= u.rates.publishes > 0;
+          return seen.connects && seen.disconnects && seen.publishes;
+        },
+        4000,
+        mark,
+      );
+      // The registry changes were announced between updates too.
+      expect(viewer.events.slice(mark).some((e) => e.event === 'devices')).toBe(true);
+    } finally {
+      await viewer.close();
+    }
+    await until(() => feed.viewerCount === 0, 2000, 'the viewer to leave');
+    expect({ attached: hub.listenerCount('attached'), detached: hub.listenerCount('detached'), published: h.node.listenerCount('published') }).toEqual(idle);
+  });
+
   it('a device that logs itself out leaves the list', async () => {
     const t = await token('logout-alice');
     await using d = await connectDevice(h, 'logout-alice', 'phone', { token: t });

@@ -1,7 +1,8 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { type CloseReason, codeOf } from '../../core/disconnect.js';
+import { codeOf, type DisconnectReason } from '../../core/disconnect.js';
 import type { ControlFrame, Encoder, Outgoing } from '../../core/frames.js';
-import type { Session, TransportConnection } from '../../core/session.js';
+import type { TransportConnection } from '../../core/session.js';
+import { StreamConnection } from '../teardown.js';
 import type { SubscribeRequest__Output } from './gen/herald/v1/SubscribeRequest.js';
 import { concatWithAsciiField, encodeFields } from './protobuf.js';
 
@@ -25,6 +26,10 @@ const F = {
   reason: 16,
 } as const;
 
+/** The transport's kind, in device views, stats keys and metric labels. */
+export const GRPC_KIND = 'grpc';
+
+/** A `StreamNotifications` call: its messages are bytes this transport encoded (./service.ts). */
 export type NotificationCall = ServerWritableStream<SubscribeRequest__Output, Buffer>;
 
 /** The fields every device shares for one notification; cached on the Outgoing. */
@@ -52,20 +57,19 @@ function sharedNotification(out: Outgoing): Buffer {
  * notification's shared bytes, then this connection's fixed fields (`connection_id`, `client_id`),
  * then the device's cursor.
  */
-export class GrpcConnection implements TransportConnection, Encoder {
-  readonly kind = 'grpc' as const;
-  readonly name = 'grpc';
+export class GrpcConnection extends StreamConnection implements TransportConnection, Encoder {
+  readonly kind = GRPC_KIND;
+  readonly name = GRPC_KIND;
   readonly encoder: Encoder = this;
   readonly call: NotificationCall;
   readonly connectionId: string;
   readonly #fixed: Buffer;
-  session: Session | null = null;
   /** Bytes handed to the call and not yet taken by HTTP/2 (flow control holds them when the peer does not read). */
   #pendingBytes = 0;
   readonly #pendingSizes: number[] = [];
-  #ended = false;
 
   constructor(call: NotificationCall, clientId: string, connectionId: string) {
+    super(call);
     this.call = call;
     this.connectionId = connectionId;
     this.#fixed = encodeFields([
@@ -143,19 +147,17 @@ export class GrpcConnection implements TransportConnection, Encoder {
     this.#pendingBytes -= this.#pendingSizes.shift() ?? 0;
   };
 
-  bufferedBytes(): number {
+  /** What HTTP/2 has not taken yet: the call's own buffer empties long before flow control lets go. */
+  override bufferedBytes(): number {
     return this.#pendingBytes;
   }
 
-  writable(): boolean {
-    return !this.call.writableNeedDrain;
-  }
+  /** The call was cancelled: nothing to send, and grpc-js already let go of it. */
+  protected override destroy(): void {}
 
-  /** The final `close` message, then status OK. 'gone': the call was cancelled, nothing to send. */
-  end(reason: CloseReason): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    if (reason === 'gone' || this.call.cancelled || this.call.writableEnded) return;
+  /** The final `close` message, then status OK; the server's shutdown grace covers the rest. */
+  protected override close(reason: DisconnectReason): void {
+    if (this.call.cancelled || this.call.writableEnded) return;
     this.call.write(this.control({ type: 'close', code: codeOf(reason), reason }));
     this.call.end();
   }

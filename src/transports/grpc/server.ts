@@ -1,12 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { type Auth, bearer, type DeviceIdentity } from '../../api/auth.js';
-import { statsSnapshot } from '../../api/stats.js';
 import { HeraldError, invalid } from '../../core/errors.js';
 import { checkId, connectionIdOf, parseConnectionId } from '../../core/ids.js';
 import type { HeraldNode, PublishResult } from '../../core/node.js';
 import { parsePublishInput } from '../../core/publish-input.js';
+import { statsSnapshot } from '../../core/stats.js';
 import type { PublishInput, Target } from '../../core/types.js';
-import { GrpcConnection, type NotificationCall } from './connection.js';
+import { Linger } from '../teardown.js';
+import { GRPC_KIND, GrpcConnection, type NotificationCall } from './connection.js';
 import type { AckRequest__Output } from './gen/herald/v1/AckRequest.js';
 import type { AckResponse } from './gen/herald/v1/AckResponse.js';
 import type { AddConnectionRequest__Output } from './gen/herald/v1/AddConnectionRequest.js';
@@ -21,6 +22,7 @@ import type { Stats } from './gen/herald/v1/Stats.js';
 import { MALFORMED_UTF8, notificationsService } from './service.js';
 import { toStatus } from './status.js';
 
+/** Set by `grpcTransport` (./index.ts) from the node's configuration. */
 export interface GrpcTransportOptions {
   host: string;
   /** 0 = any free port. */
@@ -77,13 +79,13 @@ export class GrpcTransport {
   /** Stops accepting; open HTTP/2 sessions get the grace period to close, then are forced. */
   close(): Promise<void> {
     return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        this.#server.forceShutdown();
+      const linger = new Linger<grpc.Server>(this.#opts.shutdownGraceMs, (server) => {
+        server.forceShutdown();
         resolve();
-      }, this.#opts.shutdownGraceMs);
-      force.unref();
+      });
+      linger.add(this.#server);
       this.#server.tryShutdown(() => {
-        clearTimeout(force);
+        linger.finished(this.#server);
         resolve();
       });
     });
@@ -140,7 +142,7 @@ export class GrpcTransport {
     this.#sameClient(identity, clientId);
     this.#running();
     const known = this.#node.hub.device(clientId, deviceId) !== undefined;
-    const d = this.#node.hub.register(clientId, deviceId, 'grpc', Date.now());
+    const d = this.#node.hub.register(clientId, deviceId, GRPC_KIND, Date.now());
     return { success: true, connection_id: d.connectionId, message: known ? 'already registered' : 'registered' };
   }
 
@@ -177,7 +179,7 @@ export class GrpcTransport {
     const identity = await this.#device(call);
     const { clientId, deviceId } = this.#ownConnection(identity, call.request.connection_id);
     const cursor = this.#node.parseCursor(call.request.cursor);
-    if (!(await this.#node.deviceAnswer(clientId, deviceId, 'grpc', cursor))) {
+    if (!(await this.#node.deviceAnswer(clientId, deviceId, GRPC_KIND, cursor))) {
       throw new HeraldError('HERALD_ERR_NOT_FOUND', `connection ${call.request.connection_id} has no gRPC stream`);
     }
     return {};
