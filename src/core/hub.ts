@@ -81,20 +81,6 @@ export interface HubEvents {
 }
 
 /**
- * What the hub tells its listeners (the dashboard's device index and feed). Emitted synchronously
- * from the hub's own paths (attach, the single exit path, forget): listeners must be quick and
- * must not throw.
- */
-export interface HubEvents {
-  /** A session attached on this node. */
-  attached: [session: Session];
-  /** A session ended on this node; `removed` when its registration is gone too. */
-  detached: [session: Session, reason: DisconnectReason, removed: boolean];
-  /** A device registration is gone for good (removed or expired). */
-  deviceForgotten: [clientId: string, deviceId: string];
-}
-
-/**
  * The local registry (client → devices) and the owner of every live session on this node:
  * admission, replacement, limits, fan-out, the one timer wheel, the stale sweep and presence.
  * Emits {@link HubEvents} for the node facade, metrics, the dashboard and the cluster broker.
