@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from './api/app.js';
-import { Auth, randomSecret } from './api/auth.js';
+import { Auth, randomSecret } from './auth/auth.js';
 import { registerPushRoutes } from './api/push-routes.js';
 import { WebhookSender } from './api/webhooks.js';
 import { createBroker } from './cluster/create.js';

@@ -1,10 +1,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Auth } from '../auth/auth.js';
+import { originAllowed } from '../auth/origin.js';
 import { HeraldError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HeraldNode } from '../core/node.js';
-import { originAllowed } from '../transports/handshake.js';
-import type { Auth } from './auth.js';
 import { registerDashboardRoutes } from './dashboard.js';
 import { registerDemoRoutes } from './demo.js';
 import { registerDeviceRoutes } from './device-routes.js';

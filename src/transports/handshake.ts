@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Auth } from '../api/auth.js';
-import { bearer } from '../api/auth.js';
+import { type Auth, bearer } from '../auth/auth.js';
+import { originAllowed } from '../auth/origin.js';
 import type { Cursor } from '../core/cursor.js';
 import { HeraldError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
@@ -12,11 +12,6 @@ export interface DeviceHandshake {
   cursor: Cursor | null;
   tokenExpiresAt: number | null;
   query: URLSearchParams;
-}
-
-/** Whether a browser origin may use the device endpoints (no Origin header: not a browser). */
-export function originAllowed(origin: string | undefined, allowed: string[] | '*'): boolean {
-  return origin === undefined || allowed === '*' || allowed.includes(origin);
 }
 
 /**

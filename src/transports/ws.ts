@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { Auth } from '../api/auth.js';
+import type { Auth } from '../auth/auth.js';
 import { decodeCursor } from '../core/cursor.js';
 import { type CloseReason, codeOf } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';

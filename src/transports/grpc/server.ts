@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { type Auth, bearer, type DeviceIdentity } from '../../api/auth.js';
+import { type Auth, bearer, type DeviceIdentity } from '../../auth/auth.js';
 import { statsSnapshot } from '../../api/stats.js';
 import { HeraldError, invalid } from '../../core/errors.js';
 import { checkId, connectionIdOf, parseConnectionId } from '../../core/ids.js';
