@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
-import { requireApiKey } from './app.js';
 import { clusterNodes, DashboardFeed, type DashboardFeedOptions } from './dashboard-feed.js';
 import { DeviceIndex } from './device-index.js';
+import { requireApiKey } from './http.js';
 import { errorBody } from './schemas.js';
 
 export interface DashboardRoutesOptions extends DashboardFeedOptions {

@@ -8,7 +8,7 @@ import { HeraldError } from '../core/errors.js';
 import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
 import type { Session, TransportConnection } from '../core/session.js';
-import { deviceHandshake } from './handshake.js';
+import { deviceHandshake, handshakeRefusal } from './handshake.js';
 import { wsEncoder } from './ws-frames.js';
 
 /** Close codes ws's receiver uses for bad input (protocol error, bad UTF-8, too big): all are 4400 here. */
@@ -134,7 +134,8 @@ export class WsTransport {
     socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
-      refuse(socket, 404, { code: 'HERALD_ERR_NOT_FOUND', message: `no WebSocket endpoint at ${url.pathname}` });
+      const r = handshakeRefusal(new HeraldError('HERALD_ERR_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`), this.#node.log);
+      refuse(socket, r.status, r.body);
       return;
     }
     this.#handshaking.add(socket);
@@ -146,8 +147,8 @@ export class WsTransport {
       },
       (err: unknown) => {
         this.#handshaking.delete(socket);
-        const e = err instanceof HeraldError ? err : new HeraldError('HERALD_ERR_INVALID', String(err));
-        refuse(socket, e.statusCode, { code: e.code, message: e.message, field: e.field });
+        const r = handshakeRefusal(err, this.#node.log);
+        refuse(socket, r.status, r.body);
       },
     );
   };
