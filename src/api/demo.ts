@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
+import { packageRoot } from './package-root.js';
 
 export interface DemoRoutesOptions {
   /** The package root: the page is `<root>/public/demo`, the SDK `<root>/dist/client`. @default found upward from this file */
@@ -61,14 +60,4 @@ async function sendFile(reply: FastifyReply, path: string, ext: string): Promise
 
 function notFound(file: string): HeraldError {
   return new HeraldError('HERALD_ERR_NOT_FOUND', `no demo file ${file}`);
-}
-
-/** The folder holding package.json, upward from this file (src/api in development, dist/api when built). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('registerDemoRoutes: package root not found; pass { root }');
 }

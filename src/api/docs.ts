@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../core/errors.js';
-import { packageRoot } from './dashboard.js';
+import { packageRoot } from './package-root.js';
 
 export interface DocsRoutesOptions {
   /** The package root: the stylesheet is `<root>/public/docs/docs.css`. @default found upward from this file */
