@@ -22,9 +22,9 @@ const SDK_FILE_RE = /^[a-z0-9][a-z0-9-]*\.js$/;
 /**
  * The demo page (`herald serve --demo`): `/demo/?token=…&device=…&transport=ws|sse` shows the
  * notifications a device receives and its connection state. The page imports the SDK as plain
- * ESM compiled by `tsc` (no bundler): `dist/client/*.js` under `/demo/sdk/client/`, and the one
- * core file the SDK imports, `dist/core/disconnect.js`, under `/demo/sdk/core/` — the same
- * relative layout as in `dist/`, so the SDK's own `../core/disconnect.js` import resolves.
+ * ESM compiled by `tsc` (no bundler): `dist/client/*.js` under `/demo/sdk/client/`, and the wire
+ * types it imports, `dist/protocol/*.js`, under `/demo/sdk/protocol/` — the same relative layout
+ * as in `dist/`, so the SDK's own `../protocol/close-codes.js` import resolves.
  */
 export function registerDemoRoutes(app: FastifyInstance, opts: DemoRoutesOptions = {}): void {
   const root = opts.root ?? packageRoot();
@@ -45,7 +45,10 @@ export function registerDemoRoutes(app: FastifyInstance, opts: DemoRoutesOptions
     if (!SDK_FILE_RE.test(req.params.file)) throw notFound(req.params.file);
     return sendFile(reply, join(distDir, 'client', req.params.file), 'js');
   });
-  app.get('/demo/sdk/core/disconnect.js', { schema: { hide: true } }, async (_req, reply) => sendFile(reply, join(distDir, 'core', 'disconnect.js'), 'js'));
+  app.get<{ Params: { file: string } }>('/demo/sdk/protocol/:file', { schema: { hide: true } }, async (req, reply) => {
+    if (!SDK_FILE_RE.test(req.params.file)) throw notFound(req.params.file);
+    return sendFile(reply, join(distDir, 'protocol', req.params.file), 'js');
+  });
 }
 
 async function sendFile(reply: FastifyReply, path: string, ext: string): Promise<FastifyReply> {

@@ -1,4 +1,5 @@
-import { DISCONNECTS, reasonOfCode } from '../core/disconnect.js';
+import { DISCONNECTS, reasonOfCode } from '../protocol/close-codes.js';
+import type { HeraldNotification, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import type { ClosedInfo, ConnectionState, HeraldEvents } from './events.js';
@@ -8,7 +9,6 @@ import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistration
 import { RecentIds } from './recent-ids.js';
 import { type DeviceStream, type EventSourceConstructor, SseStream, type StreamEvents, type WebSocketConstructor, WsStream } from './streams.js';
 import { SERVER_CLOCK_SKEW_MS, tokenClaims } from './token.js';
-import type { HeraldNotification, ServerFrame, WelcomeFrame } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 

@@ -1,4 +1,4 @@
-import { SERVER_FRAME_TYPES, type ServerFrame } from './types.js';
+import { type DeviceFrame, SERVER_FRAME_TYPES, type ServerFrame } from '../protocol/frames.js';
 
 /**
  * A WebSocket constructor: the browser's, Node's global one (Node ≥ 22), or the `ws` package's
@@ -99,7 +99,7 @@ export class WsStream implements DeviceStream {
     };
   }
 
-  #send(obj: object): void {
+  #send(obj: DeviceFrame): void {
     if (this.#ws.readyState === WS_OPEN) this.#ws.send(JSON.stringify(obj));
   }
 
