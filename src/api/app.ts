@@ -11,6 +11,7 @@ import { registerDeviceRoutes } from './device-routes.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerHealthRoutes } from './health.js';
 import { sendError } from './http.js';
+import { registerJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { registerPublisherRoutes } from './publisher.js';
 
@@ -31,6 +32,7 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
   const metrics = new Metrics(node);
   app.decorate('herald', { node, auth, metrics });
 
+  registerJsonParser(app);
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((req, reply) => sendError(reply, new HeraldError('HERALD_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
 
