@@ -3,7 +3,11 @@ import { API_KEY, connectDevice, startTestHerald } from '../support/herald.js';
 
 /** POSTs raw bytes as `application/json`, as a publisher with a broken encoder would. */
 async function postBytes(url: string, body: Buffer) {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: new Uint8Array(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
