@@ -14,6 +14,7 @@ import { sendError } from './http.js';
 import { registerJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { registerPublisherRoutes } from './publisher.js';
+import { registerRedisErrorMetrics } from './redis-metrics.js';
 
 /** The HTTP side of a node: publisher API, device endpoints, health and metrics. */
 export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Promise<FastifyInstance> {
@@ -31,6 +32,11 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
   });
   const metrics = new Metrics(node);
   app.decorate('herald', { node, auth, metrics });
+  registerRedisErrorMetrics(metrics.registry, Boolean(node.config.REDIS_URL), () => ({
+    store: node.store,
+    broker: node.broker,
+    push: app.herald.push?.store,
+  }));
 
   registerJsonParser(app);
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
