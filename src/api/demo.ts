@@ -55,8 +55,10 @@ async function sendFile(reply: FastifyReply, path: string, ext: string): Promise
   let body: Buffer;
   try {
     body = await readFile(path);
-  } catch {
-    throw new HeraldError('HERALD_ERR_NOT_FOUND', `${path.split(/[\\/]/).slice(-2).join('/')} not found (the SDK is served from dist/: run npm run build)`);
+  } catch (err) {
+    throw new HeraldError('HERALD_ERR_NOT_FOUND', `${path.split(/[\\/]/).slice(-2).join('/')} not found (the SDK is served from dist/: run npm run build)`, {
+      cause: err,
+    });
   }
   return reply.header('content-type', TYPES[ext]).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
 }

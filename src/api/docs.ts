@@ -62,8 +62,8 @@ export function registerDocsRoutes(app: FastifyInstance, opts: DocsRoutesOptions
   app.get('/docs', { schema: { hide: true } }, page);
   app.get('/docs/', { schema: { hide: true } }, page);
   app.get('/docs/docs.css', { schema: { hide: true } }, async (_req, reply) => {
-    const body = await readFile(css).catch(() => {
-      throw new HeraldError('HERALD_ERR_NOT_FOUND', 'docs.css not found');
+    const body = await readFile(css).catch((err: unknown) => {
+      throw new HeraldError('HERALD_ERR_NOT_FOUND', 'docs.css not found', { cause: err });
     });
     return reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(body);
   });

@@ -61,6 +61,7 @@ function parse(text: unknown): ServerFrame | null {
     const f = JSON.parse(text) as unknown;
     return typeof f === 'object' && f !== null && typeof (f as { type?: unknown }).type === 'string' ? (f as ServerFrame) : null;
   } catch {
+    // Not JSON: not a frame of ours. Its arrival still counted as a sign of life (data()).
     return null;
   }
 }
