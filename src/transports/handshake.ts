@@ -7,6 +7,7 @@ import { checkId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { HeraldNode } from '../core/node.js';
 
+/** A device admitted to open its stream: who it is, where it resumes, when its token ends. */
 export interface DeviceHandshake {
   clientId: string;
   deviceId: string;
