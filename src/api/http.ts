@@ -36,13 +36,13 @@ type FrameworkError = FastifyError & {
 /**
  * The one HTTP mapping: any error a route, hook or Fastify itself raised → the HeraldError it is
  * answered with. Schema failures are HERALD_ERR_INVALID naming the field; body parser faults
- * (empty, malformed, wrong content type) name `body` or `content-type`; over the body limit is
- * 413. Anything else is HERALD_ERR_INTERNAL, logged once by {@link toHeraldError}. Used for
+ * (empty, malformed, unsupported content type) name `body`; over the body limit is 413. Anything else is HERALD_ERR_INTERNAL, logged once by {@link toHeraldError}. Used for
  * whole requests ({@link sendError}) and for the items of a batch.
  */
 export function httpError(err: unknown, log: FastifyBaseLogger): HeraldError {
   if (err instanceof HeraldError) return err;
-  return fromFramework(err as FrameworkError) ?? toHeraldError(err, log, 'HTTP request failed');
+  const framework = typeof err === 'object' && err !== null ? fromFramework(err as FrameworkError) : null;
+  return framework ?? toHeraldError(err, log, 'HTTP request failed');
 }
 
 /** Fastify's own client errors (validation, body parsing, URL), or null for anything else. */
@@ -54,9 +54,11 @@ function fromFramework(fe: FrameworkError): HeraldError | null {
     return new HeraldError('HERALD_ERR_INVALID', `${field}: ${v.message ?? 'invalid'}`, { field, cause: fe });
   }
   const status = fe.statusCode;
+  // An unsupported content type is a body the API cannot read: 400 naming `body`, like malformed JSON.
+  if (status === 400 || fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new HeraldError('HERALD_ERR_INVALID', `body: ${fe.message}`, { field: 'body', cause: fe });
   if (status === 413) return new HeraldError('HERALD_ERR_TOO_LARGE', 'body is over the configured limit (MAX_BODY_BYTES)', { cause: fe });
   if (status === 415) return new HeraldError('HERALD_ERR_INVALID', `content-type: ${fe.message}`, { field: 'content-type', cause: fe });
-  if (status === 400) return new HeraldError('HERALD_ERR_INVALID', `body: ${fe.message}`, { field: 'body', cause: fe });
   // Other client errors keep their status (414: a path parameter over maxParamLength).
   if (status !== undefined && status > 400 && status < 500) return new HeraldError('HERALD_ERR_INVALID', fe.message, { cause: fe, statusCode: status });
   return null;
