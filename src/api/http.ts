@@ -36,8 +36,9 @@ type FrameworkError = FastifyError & {
 /**
  * The one HTTP mapping: any error a route, hook or Fastify itself raised → the HeraldError it is
  * answered with. Schema failures are HERALD_ERR_INVALID naming the field; body parser faults
- * (empty, malformed, unsupported content type) name `body`; over the body limit is 413. Anything else is HERALD_ERR_INTERNAL, logged once by {@link toHeraldError}. Used for
- * whole requests ({@link sendError}) and for the items of a batch.
+ * (empty, malformed, unsupported content type) name `body`; over the body limit is 413. Anything
+ * else is HERALD_ERR_INTERNAL, logged once by {@link toHeraldError}. Used for whole requests
+ * ({@link sendError}) and for the items of a batch.
  */
 export function httpError(err: unknown, log: FastifyBaseLogger): HeraldError {
   if (err instanceof HeraldError) return err;
