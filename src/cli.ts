@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { signDeviceToken } from './api/auth.js';
+import { signDeviceToken } from './auth/auth.js';
 import { CONFIG_NAMES, type ConfigInput, configFromEnv, flagName, resolveConfig } from './core/config.js';
 import { HeraldError } from './core/errors.js';
 import { startHerald } from './server.js';

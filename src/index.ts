@@ -1,6 +1,6 @@
 /** Herald's public API for embedding a node and for tools. The client SDK is `herald/client`. */
 
-export { signDeviceToken } from './api/auth.js';
+export { signDeviceToken } from './auth/auth.js';
 export type { Broker } from './core/broker.js';
 export { CONFIG_SPEC, type ConfigInput, configTableMarkdown, type HeraldConfig, resolveConfig } from './core/config.js';
 export { DISCONNECTS, type DisconnectReason } from './core/disconnect.js';

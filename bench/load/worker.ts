@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { signDeviceToken } from '../../src/api/auth.js';
+import { signDeviceToken } from '../../src/auth/auth.js';
 import { Histogram, nowMs } from '../lib/histogram.js';
 import { emitEvent, type IpcRequest, serveRpc } from '../lib/ipc.js';
 import type { ServerId, Transport } from '../servers/kinds.js';

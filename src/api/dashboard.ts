@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
 import { TRANSPORT_KINDS } from '../transports/index.js';
-import { requireApiKey } from './app.js';
 import { clusterNodes, DashboardFeed, type DashboardFeedOptions } from './dashboard-feed.js';
 import { DeviceIndex } from './device-index.js';
+import { requireApiKey } from './http.js';
+import { packageRoot } from './package-root.js';
 import { errorBody } from './schemas.js';
 
 /** Options of {@link registerDashboardRoutes} (tests tune the feed's timing). */
@@ -218,14 +217,4 @@ async function sendStatic(reply: FastifyReply, dir: string, file: string, ext: s
     .header('referrer-policy', 'no-referrer')
     .header('content-security-policy', CSP)
     .send(body);
-}
-
-/** The folder holding package.json, upward from this file (src/api in development, dist/api when built). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('package root not found; pass { root }');
 }

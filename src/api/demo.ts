@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HeraldError } from '../core/errors.js';
+import { packageRoot } from './package-root.js';
 
 export interface DemoRoutesOptions {
   /** The package root: the page is `<root>/public/demo`, the SDK `<root>/dist/client`. @default found upward from this file */
@@ -23,9 +22,9 @@ const SDK_FILE_RE = /^[a-z0-9][a-z0-9-]*\.js$/;
 /**
  * The demo page (`herald serve --demo`): `/demo/?token=…&device=…&transport=ws|sse` shows the
  * notifications a device receives and its connection state. The page imports the SDK as plain
- * ESM compiled by `tsc` (no bundler): `dist/client/*.js` under `/demo/sdk/client/`, and the one
- * core file the SDK imports, `dist/core/disconnect.js`, under `/demo/sdk/core/` — the same
- * relative layout as in `dist/`, so the SDK's own `../core/disconnect.js` import resolves.
+ * ESM compiled by `tsc` (no bundler): `dist/client/*.js` under `/demo/sdk/client/`, and the wire
+ * types it imports, `dist/protocol/*.js`, under `/demo/sdk/protocol/` — the same relative layout
+ * as in `dist/`, so the SDK's own `../protocol/close-codes.js` import resolves.
  */
 export function registerDemoRoutes(app: FastifyInstance, opts: DemoRoutesOptions = {}): void {
   const root = opts.root ?? packageRoot();
@@ -46,29 +45,24 @@ export function registerDemoRoutes(app: FastifyInstance, opts: DemoRoutesOptions
     if (!SDK_FILE_RE.test(req.params.file)) throw notFound(req.params.file);
     return sendFile(reply, join(distDir, 'client', req.params.file), 'js');
   });
-  app.get('/demo/sdk/core/disconnect.js', { schema: { hide: true } }, async (_req, reply) => sendFile(reply, join(distDir, 'core', 'disconnect.js'), 'js'));
+  app.get<{ Params: { file: string } }>('/demo/sdk/protocol/:file', { schema: { hide: true } }, async (req, reply) => {
+    if (!SDK_FILE_RE.test(req.params.file)) throw notFound(req.params.file);
+    return sendFile(reply, join(distDir, 'protocol', req.params.file), 'js');
+  });
 }
 
 async function sendFile(reply: FastifyReply, path: string, ext: string): Promise<FastifyReply> {
   let body: Buffer;
   try {
     body = await readFile(path);
-  } catch {
-    throw new HeraldError('HERALD_ERR_NOT_FOUND', `${path.split(/[\\/]/).slice(-2).join('/')} not found (the SDK is served from dist/: run npm run build)`);
+  } catch (err) {
+    throw new HeraldError('HERALD_ERR_NOT_FOUND', `${path.split(/[\\/]/).slice(-2).join('/')} not found (the SDK is served from dist/: run npm run build)`, {
+      cause: err,
+    });
   }
   return reply.header('content-type', TYPES[ext]).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
 }
 
 function notFound(file: string): HeraldError {
   return new HeraldError('HERALD_ERR_NOT_FOUND', `no demo file ${file}`);
-}
-
-/** The folder holding package.json, upward from this file (src/api in development, dist/api when built). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('registerDemoRoutes: package root not found; pass { root }');
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { bearer } from './auth.js';
+import { bearer } from '../auth/auth.js';
 import { myDeviceParams } from './schemas.js';
 
 /** Device HTTP endpoints: leaving (logout) with the device's own token. */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { HeraldError } from '../core/errors.js';
-import { packageRoot } from './dashboard.js';
+import { packageRoot } from './package-root.js';
 
 export interface DocsRoutesOptions {
   /** The package root: the stylesheet is `<root>/public/docs/docs.css`. @default found upward from this file */
@@ -62,8 +62,8 @@ export function registerDocsRoutes(app: FastifyInstance, opts: DocsRoutesOptions
   app.get('/docs', { schema: { hide: true } }, page);
   app.get('/docs/', { schema: { hide: true } }, page);
   app.get('/docs/docs.css', { schema: { hide: true } }, async (_req, reply) => {
-    const body = await readFile(css).catch(() => {
-      throw new HeraldError('HERALD_ERR_NOT_FOUND', 'docs.css not found');
+    const body = await readFile(css).catch((err: unknown) => {
+      throw new HeraldError('HERALD_ERR_NOT_FOUND', 'docs.css not found', { cause: err });
     });
     return reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').send(body);
   });

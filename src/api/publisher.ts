@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { HeraldError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
+import type { HeraldNode } from '../core/node.js';
 import { checkPublishWellFormed, parsePublishInput } from '../core/publish-input.js';
+import { statsSnapshot } from '../core/stats.js';
 import type { PublishInput, Target } from '../core/types.js';
-import { requireApiKey, sendError } from './app.js';
+import { httpError, requireApiKey, sendError } from './http.js';
 import { batchBody, clientParams, deviceParams, errorBody, publishBody, publishResult } from './schemas.js';
-import { statsSnapshot } from './stats.js';
 
 const security = [{ apiKey: [] }];
 const errors = { 400: errorBody, 401: errorBody, 413: errorBody, 503: errorBody };
@@ -60,23 +61,7 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
       },
     },
     async (req, reply) => {
-      const results = await Promise.all(
-        req.body.items.map(async (item, index) => {
-          try {
-            const it = item as Record<string, unknown>;
-            const prefix = `items[${index}].`;
-            const clientId = it.clientId === undefined ? undefined : checkIdIn(prefix, 'clientId', it.clientId);
-            const deviceId = it.deviceId === undefined ? undefined : checkIdIn(prefix, 'deviceId', it.deviceId);
-            if (clientId === undefined) throw new HeraldError('HERALD_ERR_INVALID', `${prefix}clientId: required`, { field: `${prefix}clientId` });
-            const input = parsePublishInput(item, prefix);
-            const target: Target = deviceId ? { kind: 'device', clientId, deviceId } : { kind: 'client', clientId };
-            return { index, status: 202, ...(await node.publish(target, input)) };
-          } catch (err) {
-            const e = err instanceof HeraldError ? err : new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', String(err), { cause: err });
-            return { index, status: e.statusCode, code: e.code, error: e.message, ...(e.field ? { field: e.field } : {}) };
-          }
-        }),
-      );
+      const results = await Promise.all(req.body.items.map((item, index) => publishItem(node, item, index, req.log)));
       const accepted = results.filter((r) => r.status === 202).length;
       return reply.code(200).send({ accepted, failed: results.length - accepted, results });
     },
@@ -96,13 +81,30 @@ export function registerPublisherRoutes(app: FastifyInstance): void {
     { ...auth, schema: { tags: ['clients'], summary: 'Remove a device: its stream is closed (4003), its registration gone', security, params: deviceParams } },
     async (req, reply) => {
       if (!(await node.removeAnywhere(req.params.client, req.params.device))) {
-        return sendError(reply, new HeraldError('HERALD_ERR_NOT_FOUND', `no device ${req.params.device} for client ${req.params.client}`), req);
+        return sendError(reply, new HeraldError('HERALD_ERR_NOT_FOUND', `no device ${req.params.device} for client ${req.params.client}`));
       }
       return reply.code(204).send();
     },
   );
 
   app.get('/api/v1/stats', { ...auth, schema: { tags: ['operations'], summary: 'Totals', security } }, async () => statsSnapshot(node));
+}
+
+/** One batch item: its result, or its error with the item's index in the field's name. */
+async function publishItem(node: HeraldNode, item: unknown, index: number, log: FastifyBaseLogger) {
+  try {
+    const it = item as Record<string, unknown>;
+    const prefix = `items[${index}].`;
+    const clientId = it.clientId === undefined ? undefined : checkIdIn(prefix, 'clientId', it.clientId);
+    const deviceId = it.deviceId === undefined ? undefined : checkIdIn(prefix, 'deviceId', it.deviceId);
+    if (clientId === undefined) throw new HeraldError('HERALD_ERR_INVALID', `${prefix}clientId: required`, { field: `${prefix}clientId` });
+    const input = parsePublishInput(item, prefix);
+    const target: Target = deviceId ? { kind: 'device', clientId, deviceId } : { kind: 'client', clientId };
+    return { index, status: 202, ...(await node.publish(target, input)) };
+  } catch (err) {
+    const e = httpError(err, log);
+    return { index, status: e.statusCode, code: e.code, error: e.message, ...(e.field ? { field: e.field } : {}) };
+  }
 }
 
 /** A body the route schema passed, once its strings are known to be well-formed (the schema cannot tell). */

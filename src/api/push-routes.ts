@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bearer } from '../auth/auth.js';
 import type { WebPush } from '../push/web-push.js';
-import { bearer } from './auth.js';
 import { myDeviceParams } from './schemas.js';
 
 type DeviceRequest = FastifyRequest<{ Params: { device: string }; Querystring: { token?: string } }>;

@@ -94,7 +94,7 @@ export class WebhookSender {
       this.#opts.log.warn({ status: res.status, url: this.#opts.url }, 'webhook refused; will retry');
       return false;
     } catch (err) {
-      this.#opts.log.warn({ err: (err as Error).message, url: this.#opts.url }, 'webhook failed; will retry');
+      this.#opts.log.warn({ err, url: this.#opts.url }, 'webhook failed; will retry');
       return false;
     }
   }

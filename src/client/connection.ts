@@ -1,44 +1,38 @@
-import { DISCONNECTS, reasonOfCode } from '../core/disconnect.js';
-import { backoffDelay } from './backoff.js';
+import type { HeraldNotification, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
+import { CursorStore } from './cursor-store.js';
 import { Emitter } from './emitter.js';
 import type { ClosedInfo, ConnectionState, HeraldEvents } from './events.js';
 import { LivenessWatch } from './liveness.js';
 import { type ConnectOptions, endpoint, type Resolved, resolveOptions } from './options.js';
 import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistrationLike } from './push.js';
 import { RecentIds } from './recent-ids.js';
+import { afterEnd, ReconnectPolicy, type StreamEnd } from './reconnect.js';
 import { type DeviceStream, type EventSourceConstructor, SseStream, type StreamEvents, type WebSocketConstructor, WsStream } from './streams.js';
-import { SERVER_CLOCK_SKEW_MS, tokenClaims } from './token.js';
-import type { HeraldNotification, ServerFrame, WelcomeFrame } from './types.js';
+import { TokenSource } from './token-source.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** A stream that ends this soon after the page woke up is retried without a backoff delay. */
-const WAKE_WINDOW_MS = 5000;
-
 /**
  * One device's live connection to Herald, kept up across network drops, frozen tabs, node
- * restarts and token expiry. Create it with {@link connect}.
+ * restarts and token expiry. Create it with {@link connect}. It composes the parts that each own
+ * one concern: where the device stands ({@link CursorStore}), what it authenticates with
+ * ({@link TokenSource}), when to try again ({@link ReconnectPolicy}), the stream itself
+ * (streams.ts) and the dead-server watch (liveness.ts); this class runs the lifecycle and acks.
  */
 export class HeraldConnection extends Emitter<HeraldEvents> {
   readonly #o: Resolved;
   #state: ConnectionState = 'connecting';
-  #cursor: string | null;
+  readonly #cursors: CursorStore;
   #ackedCursor: string | null = null;
-  #savedCursor: string | null = null;
-  #storageKey: string | null = null;
   readonly #ids: RecentIds;
-  #token: string | null;
-  #tokenStale = false;
+  readonly #tokens: TokenSource;
+  readonly #policy: ReconnectPolicy;
   #stream: DeviceStream | null = null;
   #welcome: WelcomeFrame | null = null;
-  #attempt = 0;
   #retryTimer: Timer | null = null;
+  /** The waiting retry honours a draining node's hint: a wake-up does not cut it short. */
   #retryIsHint = false;
   #ackTimer: Timer | null = null;
-  /** When the page last woke up (resume, visible, online, pageshow): a stream lost soon after is retried at once. */
-  #wokeAt = Number.NEGATIVE_INFINITY;
-  /** A draining node's `shutdown` hint, as the wall time before which not to reconnect. */
-  #hintAt: number | null = null;
   #closed: ClosedInfo | null = null;
   /** Bumped whenever an attempt is superseded, so late async results are dropped. */
   #gen = 0;
@@ -48,8 +42,9 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
   constructor(options: ConnectOptions) {
     super();
     this.#o = resolveOptions(options);
-    this.#cursor = options.cursor ?? null;
-    this.#token = this.#o.token;
+    this.#cursors = new CursorStore(this.#o, options.cursor ?? null);
+    this.#tokens = new TokenSource(this.#o.token, this.#o.getToken);
+    this.#policy = new ReconnectPolicy(this.#o.backoff, this.#o.random);
     this.#ids = new RecentIds(options.dedupeSize ?? 2048);
     this.#liveness = new LivenessWatch((why) => this.#onDead(why));
     if (options.lifecycle !== false) this.#listenToPage();
@@ -62,7 +57,7 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
 
   /** The last cursor: where a reconnect resumes. */
   get cursor(): string | null {
-    return this.#cursor;
+    return this.#cursors.current;
   }
 
   get device(): string {
@@ -105,11 +100,11 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
    * Acknowledges up to `cursor` (default: the last received) now instead of at the end of the
    * batch window. With `autoAck: false` this is how the application confirms what it processed.
    */
-  ack(cursor: string | null = this.#cursor): void {
+  ack(cursor: string | null = this.#cursors.current): void {
     if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
     this.#ackTimer = null;
     if (cursor === null) return;
-    this.#save(cursor);
+    this.#cursors.save(cursor);
     if (cursor === this.#ackedCursor || this.#state !== 'open' || !this.#stream) return;
     this.#stream.ack(cursor);
     this.#ackedCursor = cursor;
@@ -128,12 +123,12 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
    * uses {@link pushHandler} to show and ack what arrives.
    */
   registerPush(registration: ServiceWorkerRegistrationLike): Promise<PushSubscriptionLike> {
-    return registerPush(registration, { url: this.#o.url, device: this.#o.device, token: () => this.#currentToken(), fetch: this.#o.fetch });
+    return registerPush(registration, { url: this.#o.url, device: this.#o.device, token: () => this.#tokens.current(), fetch: this.#o.fetch });
   }
 
   /** Logs the device out: closes, then unregisters it (`DELETE /me/devices/<device>`). */
   async leave(): Promise<void> {
-    const token = this.#token;
+    const token = this.#tokens.last;
     if (!this.#closed) {
       if (this.#o.autoAck) this.ack();
       this.#finish({ reason: 'left', code: 1000 });
@@ -156,7 +151,7 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     if (this.#state !== 'connecting') this.#setState('reconnecting');
     let token: string;
     try {
-      token = await this.#currentToken();
+      token = await this.#tokens.current();
     } catch (err) {
       if (gen !== this.#gen || this.#closed) return;
       this.emit('error', new Error('getToken failed', { cause: err }));
@@ -164,14 +159,19 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
       return;
     }
     if (gen !== this.#gen || this.#closed) return;
-    const exp = tokenClaims(token)?.exp;
-    if (!this.#o.getToken && typeof exp === 'number' && exp * 1000 + SERVER_CLOCK_SKEW_MS <= Date.now()) {
+    if (this.#tokens.deadForGood(token)) {
       this.#finish({ reason: 'unauthorized', code: 1008 });
       return;
     }
-    this.#loadCursor(token);
+    this.#cursors.load(token);
+    this.#openStream(token);
+  }
+
+  /** A stream over the chosen transport, resuming from the current cursor; retried if it cannot even be created. */
+  #openStream(token: string): void {
     const params: Record<string, string> = { device: this.#o.device, token };
-    if (this.#cursor !== null) params.cursor = this.#cursor;
+    const cursor = this.#cursors.current;
+    if (cursor !== null) params.cursor = cursor;
     const events: StreamEvents = {
       open: () => {},
       data: () => this.#liveness.data(),
@@ -195,43 +195,6 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     this.#liveness.start({ limitMs: this.#o.connectTimeoutMs });
   }
 
-  async #currentToken(): Promise<string> {
-    const get = this.#o.getToken;
-    if (get) {
-      const exp = this.#token === null ? undefined : tokenClaims(this.#token)?.exp;
-      const expired = typeof exp === 'number' && exp * 1000 <= Date.now();
-      if (this.#token === null || this.#tokenStale || expired) {
-        const fresh = await get();
-        if (typeof fresh !== 'string' || fresh === '') throw new TypeError('getToken returned no token');
-        this.#token = fresh;
-        this.#tokenStale = false;
-      }
-    }
-    return this.#token as string;
-  }
-
-  #loadCursor(token: string): void {
-    if (this.#storageKey !== null || !this.#o.storage) return;
-    this.#storageKey = this.#o.storageKey ?? `herald:cursor:${tokenClaims(token)?.sub ?? ''}:${this.#o.device}`;
-    if (this.#cursor !== null) return;
-    try {
-      this.#cursor = this.#o.storage.getItem(this.#storageKey);
-      this.#savedCursor = this.#cursor;
-    } catch {
-      // Storage may be disabled (privacy modes): memory only, then.
-    }
-  }
-
-  #save(cursor: string): void {
-    if (!this.#o.storage || this.#storageKey === null || cursor === this.#savedCursor) return;
-    try {
-      this.#o.storage.setItem(this.#storageKey, cursor);
-      this.#savedCursor = cursor;
-    } catch {
-      // Quota or privacy mode: the memory cursor still serves reconnects.
-    }
-  }
-
   // ---- frames ----
 
   #onFrame(f: ServerFrame): void {
@@ -244,25 +207,25 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
         return;
       case 'ping': {
         // SSE answers by POST: carry the pending ack along instead of a second request.
-        const ack = this.#o.transport === 'sse' && this.#o.autoAck && this.#cursor !== this.#ackedCursor && this.#state === 'open' ? this.#cursor : null;
+        const cursor = this.#cursors.current;
+        const ack = this.#o.transport === 'sse' && this.#o.autoAck && cursor !== this.#ackedCursor && this.#state === 'open' ? cursor : null;
         this.#stream?.pong(ack);
         if (ack !== null) {
           this.#ackedCursor = ack;
-          this.#save(ack);
+          this.#cursors.save(ack);
         }
         return;
       }
       case 'shutdown':
-        // The hint counts from now; the node closes the stream around then, and the reconnect
-        // goes no earlier than this even if the stream ends sooner.
-        this.#hintAt = Date.now() + Math.max(0, Number(f.reconnectAfterMs) || 0);
+        // The node closes the stream around then; the reconnect goes no earlier than the hint.
+        this.#policy.hint(f.reconnectAfterMs);
         this.emit('shutdown', f);
         // The next node resumes from the stored cursor too: make it current.
         if (this.#o.autoAck) this.ack();
         return;
       case 'token-expired':
         this.emit('token-expired', f);
-        if (this.#o.getToken) this.#reconnectWithFreshToken();
+        if (this.#tokens.refreshable) this.#reconnectWithFreshToken();
         return;
       default:
         // `pong` (the answer to a probe) and anything newer: the data itself was the point.
@@ -272,21 +235,20 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
 
   #onWelcome(w: WelcomeFrame): void {
     this.#welcome = w;
-    this.#attempt = 0;
-    this.#hintAt = null;
+    this.#policy.opened();
     // With nothing pending, the welcome's cursor is where this device stands: resuming from it
     // also gets broadcasts missed later (a device that never received anything has no other).
-    if (w.pending === 0 && typeof w.cursor === 'string') this.#cursor = w.cursor;
+    if (w.pending === 0 && typeof w.cursor === 'string') this.#cursors.set(w.cursor);
     const hb = w.heartbeat;
     const limitMs = hb && hb.intervalMs > 0 ? hb.intervalMs * this.#o.heartbeatMisses + hb.timeoutMs : this.#o.connectTimeoutMs;
     this.#liveness.start({ limitMs });
     this.#setState('open');
     this.emit('welcome', w);
-    if (this.#o.autoAck && this.#cursor !== this.#ackedCursor) this.#scheduleAck();
+    if (this.#o.autoAck && this.#cursors.current !== this.#ackedCursor) this.#scheduleAck();
   }
 
   #onNotification(n: HeraldNotification): void {
-    if (typeof n.cursor === 'string') this.#cursor = n.cursor;
+    if (typeof n.cursor === 'string') this.#cursors.set(n.cursor);
     const fresh = typeof n.id !== 'string' || this.#ids.add(n.id);
     if (this.#o.autoAck) this.#scheduleAck();
     if (fresh) this.emit('notification', n);
@@ -298,34 +260,23 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
 
   // ---- losing a stream ----
 
-  #onEnd(info: { code: number | null; reason: string; status?: number }): void {
+  #onEnd(end: StreamEnd): void {
     this.#stream = null;
     this.#liveness.stop();
     const wasOpen = this.#state === 'open';
     if (this.#closed) return;
-    const { code, status } = info;
-    const known = code === null ? undefined : reasonOfCode(code);
-    const reason = known ?? (status !== undefined ? 'refused' : info.reason || (code === null ? 'gone' : `code-${code}`));
-    if (code === 1008 || status === 401) {
-      if (!this.#o.getToken) {
-        this.#finish({ reason: 'unauthorized', code: 1008, status });
-        return;
-      }
-      this.#tokenStale = true;
-      // A token that ran out mid-stream is refreshed and used at once; a refused fresh one backs off.
-      this.#retry({ code, reason: 'unauthorized', status }, wasOpen ? 0 : undefined);
+    const verdict = afterEnd(end, this.#tokens.refreshable);
+    if (verdict.kind === 'finish') {
+      this.#finish(verdict.info);
       return;
     }
-    if (known && !DISCONNECTS[known].reconnect) {
-      this.#finish({ reason: known, code });
+    if (!verdict.refreshToken) {
+      this.#retry(verdict.info);
       return;
     }
-    // Refusals that no retry fixes (bad id, origin not allowed, no such endpoint).
-    if (status === 400 || status === 403 || status === 404) {
-      this.#finish({ reason: 'refused', code, status });
-      return;
-    }
-    this.#retry({ code, reason, status });
+    this.#tokens.markStale();
+    // A token that ran out mid-stream is refreshed and used at once; a refused fresh one backs off.
+    this.#retry(verdict.info, wasOpen ? 0 : undefined);
   }
 
   readonly #onDead = (_why: 'silent' | 'probe'): void => {
@@ -338,7 +289,7 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
   #reconnectWithFreshToken(): void {
     if (this.#closed) return;
     if (this.#o.autoAck) this.ack();
-    this.#tokenStale = true;
+    this.#tokens.markStale();
     this.#stream?.close();
     this.#stream = null;
     this.#liveness.stop();
@@ -346,21 +297,11 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
   }
 
   /** Schedules the next attempt: the server's hint if it gave one, else the backoff. */
-  #retry(info: { code: number | null; reason: string; status?: number }, delayMs?: number): void {
+  #retry(info: StreamEnd, delayMs?: number): void {
     if (this.#ackTimer !== null) clearTimeout(this.#ackTimer);
     this.#ackTimer = null;
     this.#gen++;
-    const now = Date.now();
-    const hinted = delayMs === undefined && this.#hintAt !== null;
-    let delay: number;
-    if (delayMs !== undefined) delay = delayMs;
-    else if (this.#hintAt !== null) delay = Math.max(0, this.#hintAt - now);
-    // The page just woke (a frozen tab whose socket died while it slept): the user is looking now.
-    else if (now - this.#wokeAt < WAKE_WINDOW_MS && this.#attempt === 0) {
-      delay = 0;
-      this.#attempt++;
-    } else delay = backoffDelay(this.#attempt++, this.#o.backoff, this.#o.random);
-    this.#hintAt = null;
+    const { delayMs: delay, hinted } = this.#policy.next(delayMs);
     this.#setState('reconnecting');
     this.emit('disconnected', { ...info, reconnect: true, delayMs: delay });
     if (this.#closed) return;
@@ -389,7 +330,8 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     this.#stream?.close();
     this.#stream = null;
     this.#lifecycle.abort();
-    if (this.#cursor !== null) this.#save(this.#cursor);
+    const cursor = this.#cursors.current;
+    if (cursor !== null) this.#cursors.save(cursor);
     this.#setState('closed');
     if (info.reason !== 'client' && info.reason !== 'left')
       this.emit('disconnected', { code: info.code, reason: info.reason, status: info.status, reconnect: false, delayMs: null });
@@ -427,7 +369,7 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
    */
   #wake(why: 'online' | 'offline' | 'pageshow' | 'visible' | 'resume'): void {
     if (this.#closed) return;
-    if (why !== 'offline') this.#wokeAt = Date.now();
+    if (why !== 'offline') this.#policy.woke();
     if (this.#retryTimer !== null) {
       if (why === 'offline' || this.#retryIsHint) return;
       clearTimeout(this.#retryTimer);

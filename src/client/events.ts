@@ -1,4 +1,4 @@
-import type { HeraldNotification, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from './types.js';
+import type { HeraldNotification, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from '../protocol/frames.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 

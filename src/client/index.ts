@@ -7,7 +7,8 @@
  * `connect({ ..., WebSocket })` with `import WebSocket from 'ws'`, and for SSE
  * `connect({ ..., transport: 'sse', EventSource })` with `import { EventSource } from 'eventsource'`.
  */
-export { DISCONNECTS, type DisconnectReason } from '../core/disconnect.js';
+export { DISCONNECTS, type DisconnectReason } from '../protocol/close-codes.js';
+export type { HeraldNotification, PingFrame, ServerFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from '../protocol/frames.js';
 export { BACKOFF_DEFAULTS, type BackoffOptions, backoffCeiling, backoffDelay } from './backoff.js';
 export type { Clock } from './clock.js';
 export { connect, HeraldConnection } from './connection.js';
@@ -25,4 +26,3 @@ export {
 } from './push.js';
 export { RecentIds } from './recent-ids.js';
 export type { EventSourceConstructor, WebSocketConstructor } from './streams.js';
-export type { HeraldNotification, PingFrame, ServerFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from './types.js';

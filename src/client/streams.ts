@@ -1,4 +1,4 @@
-import { SERVER_FRAME_TYPES, type ServerFrame } from './types.js';
+import { type DeviceFrame, SERVER_FRAME_TYPES, type ServerFrame } from '../protocol/frames.js';
 
 /**
  * A WebSocket constructor: the browser's, Node's global one (Node ≥ 22), or the `ws` package's
@@ -61,6 +61,7 @@ function parse(text: unknown): ServerFrame | null {
     const f = JSON.parse(text) as unknown;
     return typeof f === 'object' && f !== null && typeof (f as { type?: unknown }).type === 'string' ? (f as ServerFrame) : null;
   } catch {
+    // Not JSON: not a frame of ours. Its arrival still counted as a sign of life (data()).
     return null;
   }
 }
@@ -99,7 +100,7 @@ export class WsStream implements DeviceStream {
     };
   }
 
-  #send(obj: object): void {
+  #send(obj: DeviceFrame): void {
     if (this.#ws.readyState === WS_OPEN) this.#ws.send(JSON.stringify(obj));
   }
 

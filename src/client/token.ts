@@ -16,6 +16,7 @@ export function tokenClaims(token: string): TokenClaims | null {
     const claims = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     return typeof claims === 'object' && claims !== null ? (claims as TokenClaims) : null;
   } catch {
+    // Not a JWT the SDK can read (an opaque token): the server alone judges it.
     return null;
   }
 }

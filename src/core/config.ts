@@ -123,6 +123,7 @@ function openFileLimit(): number | undefined {
     const n = Number(soft);
     return Number.isFinite(n) ? n : undefined;
   } catch {
+    // No /proc (not Linux): the limit is unknown and the caller falls back to its default.
     return undefined;
   }
 }

@@ -1,22 +1,9 @@
+import type { CloseFrame, HeraldNotification, PingFrame, PongFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from '../protocol/frames.js';
 import { cursorPart } from './cursor.js';
-import type { DisconnectReason } from './disconnect.js';
 import type { StoredNotification } from './types.js';
 
-/** Frames the server sends besides notifications (PROTOCOL.md "Messages server → device"). */
-export type ControlFrame =
-  | {
-      type: 'welcome';
-      connectionId: string;
-      heartbeat: { intervalMs: number; timeoutMs: number };
-      resumed: boolean;
-      pending: number;
-      cursor: string;
-    }
-  | { type: 'ping'; ts: number }
-  | { type: 'pong'; ts: number }
-  | { type: 'shutdown'; reconnectAfterMs: number }
-  | { type: 'token-expired'; graceMs: number }
-  | { type: 'close'; code: number; reason: DisconnectReason };
+/** Frames the server sends besides notifications (their shapes: `protocol/frames.ts`). */
+export type ControlFrame = WelcomeFrame | PingFrame | PongFrame | ShutdownFrame | TokenExpiredFrame | CloseFrame;
 
 /**
  * One notification on its way out of this node, shared by every session it goes to. Encoders keep
@@ -58,14 +45,18 @@ export interface Encoder {
 
 /** The notification JSON without the recipient's `clientId` and `cursor`, which come last. */
 export function notificationJsonHead(n: StoredNotification): string {
-  const head: Record<string, unknown> = { type: 'notification', id: n.id };
-  if (n.deviceId !== null) head.deviceId = n.deviceId;
-  if (n.clientId === null) head.broadcast = true;
-  head.title = n.title;
-  head.message = n.message;
-  head.service = n.service;
-  if (n.data !== null && n.data !== undefined) head.data = n.data;
-  head.ts = n.ts;
+  // The protocol's frame without the recipient's part, which is appended after `ts`; keys in wire order.
+  const head: Omit<HeraldNotification, 'clientId' | 'cursor'> = {
+    type: 'notification',
+    id: n.id,
+    ...(n.deviceId !== null && { deviceId: n.deviceId }),
+    ...(n.clientId === null && { broadcast: true }),
+    title: n.title,
+    message: n.message,
+    service: n.service,
+    ...(n.data !== null && n.data !== undefined && { data: n.data }),
+    ts: n.ts,
+  };
   const s = JSON.stringify(head);
   return s.slice(0, -1);
 }

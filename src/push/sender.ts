@@ -405,6 +405,7 @@ function originOf(endpoint: string): string {
   try {
     return new URL(endpoint).origin;
   } catch {
+    // A log field only: endpoints are checked when subscribed, so this is never expected to happen.
     return 'invalid';
   }
 }

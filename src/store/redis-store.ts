@@ -78,7 +78,8 @@ interface StreamView extends StreamBounds {
  *
  * Appends, replays and cursor saves are Lua scripts (one command each, atomic per stream) on one
  * connection that pipelines: concurrent appends are written back to back and share round trips.
- * Errors reject the returned promise; the node turns them into 503.
+ * Errors reject the returned promise; the node turns them into 503. Each failed command is counted
+ * in `stats.redisErrors` (`herald_redis_errors_total{component="store"}`).
  */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
@@ -90,6 +91,8 @@ export class RedisStore implements Store {
   readonly #streamTtlMs: number;
   readonly #cursorTtlMs: number;
   #closed = false;
+  /** Commands that failed (connection down, timeout, script error), for `/metrics`. */
+  readonly stats = { redisErrors: 0 };
 
   constructor(opts: RedisStoreOptions) {
     const prefix = opts.prefix ?? 'herald:';
@@ -157,6 +160,12 @@ export class RedisStore implements Store {
     return this.#redis;
   }
 
+  /** Counts a failed command and passes the failure on to the caller (the node answers 503 or logs it). */
+  readonly #failed = (err: unknown): never => {
+    this.stats.redisErrors++;
+    throw err;
+  };
+
   #key(tag: string, suffix: string): string {
     return `${this.#prefix}{${tag}}:${suffix}`;
   }
@@ -179,21 +188,23 @@ export class RedisStore implements Store {
     if (input.priority !== undefined) body.priority = input.priority;
     // Only the script call is awaited: appends resolve in the order Redis ran them, which is the
     // order of their positions, so the node routes them in publish order.
-    const reply = (await this.#scripts.heraldAppend(
-      this.#key(tag, 's'),
-      this.#key(tag, 'm'),
-      this.#key(tag, `i:${input.id ?? ''}`),
-      now,
-      this.#retentionMessages,
-      this.#retentionMs,
-      this.#streamTtlMs,
-      input.id === undefined ? '0' : '1',
-      stored ? '1' : '0',
-      JSON.stringify(body),
-      deviceId ?? '',
-      expiresAt === null ? '' : String(expiresAt),
-      newEpoch(),
-    )) as [string, string, string | string[], string];
+    const reply = (await this.#scripts
+      .heraldAppend(
+        this.#key(tag, 's'),
+        this.#key(tag, 'm'),
+        this.#key(tag, `i:${input.id ?? ''}`),
+        now,
+        this.#retentionMessages,
+        this.#retentionMs,
+        this.#streamTtlMs,
+        input.id === undefined ? '0' : '1',
+        stored ? '1' : '0',
+        JSON.stringify(body),
+        deviceId ?? '',
+        expiresAt === null ? '' : String(expiresAt),
+        newEpoch(),
+      )
+      .catch(this.#failed)) as [string, string, string | string[], string];
     if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
     const prev = reply[2] as string;
     const notification: StoredNotification = {
@@ -223,17 +234,19 @@ export class RedisStore implements Store {
     deviceId: string,
     now: number,
   ): Promise<StreamView> {
-    const reply = (await this.#scripts.heraldReplay(
-      this.#key(tag, 's'),
-      this.#key(tag, 'm'),
-      now,
-      this.#retentionMessages,
-      this.#retentionMs,
-      after === null ? '' : posToStreamId(after),
-      deviceId,
-      epoch ?? '',
-      mode,
-    )) as (string | string[])[];
+    const reply = (await this.#scripts
+      .heraldReplay(
+        this.#key(tag, 's'),
+        this.#key(tag, 'm'),
+        now,
+        this.#retentionMessages,
+        this.#retentionMs,
+        after === null ? '' : posToStreamId(after),
+        deviceId,
+        epoch ?? '',
+        mode,
+      )
+      .catch(this.#failed)) as (string | string[])[];
     const streamEpoch = reply[3] as string;
     const items: StoredNotification[] = [];
     for (let i = 4; i < reply.length; i += 2) items.push(fromEntry(clientId, streamEpoch, reply[i] as string, reply[i + 1] as string[]));
@@ -258,7 +271,7 @@ export class RedisStore implements Store {
   }
 
   async #meta(tag: string): Promise<StreamView> {
-    const [epoch, last] = await this.#redis.hmget(this.#key(tag, 'm'), 'epoch', 'last');
+    const [epoch, last] = await this.#redis.hmget(this.#key(tag, 'm'), 'epoch', 'last').catch(this.#failed);
     return { epoch: epoch || null, first: null, last: optPos(last), trimmed: null, items: [] };
   }
 
@@ -271,9 +284,13 @@ export class RedisStore implements Store {
     const tag = clientId ?? BROADCAST_TAG;
     const start = after === null ? '-' : `(${posToStreamId(after)}`;
     // One slot, one transaction: the entries and the epoch they belong to.
-    const replies = await this.#redis.multi().hget(this.#key(tag, 'm'), 'epoch').xrange(this.#key(tag, 's'), start, posToStreamId(upTo)).exec();
-    if (!replies) throw new Error('range transaction aborted');
-    for (const [err] of replies) if (err) throw err;
+    const replies = await this.#redis
+      .multi()
+      .hget(this.#key(tag, 'm'), 'epoch')
+      .xrange(this.#key(tag, 's'), start, posToStreamId(upTo))
+      .exec()
+      .then(transactionReplies)
+      .catch(this.#failed);
     const epoch = (replies[0][1] as string | null) ?? '';
     const out: StoredNotification[] = [];
     for (const [id, fields] of replies[1][1] as [string, string[]][]) {
@@ -284,7 +301,7 @@ export class RedisStore implements Store {
   }
 
   async getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null> {
-    const v = await this.#redis.hget(this.#key(clientId, 'cur'), `d:${deviceId}`);
+    const v = await this.#redis.hget(this.#key(clientId, 'cur'), `d:${deviceId}`).catch(this.#failed);
     if (v === null) return null;
     const i = v.indexOf(',');
     const c = markFromString(v.slice(0, i));
@@ -293,22 +310,18 @@ export class RedisStore implements Store {
   }
 
   async getClientAcked(clientId: string): Promise<{ pos: StreamPos; epoch: string | null } | null> {
-    const m = markFromString(await this.#redis.hget(this.#key(clientId, 'cur'), 'acked'));
+    const m = markFromString(await this.#redis.hget(this.#key(clientId, 'cur'), 'acked').catch(this.#failed));
     return m.pos === null ? null : { pos: m.pos, epoch: m.epoch };
   }
 
   async saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void> {
-    await this.#scripts.heraldSaveCursor(
-      this.#key(clientId, 'cur'),
-      `d:${deviceId}`,
-      markToString(cursor.c, cursor.ce),
-      markToString(cursor.b, cursor.be),
-      this.#cursorTtlMs,
-    );
+    await this.#scripts
+      .heraldSaveCursor(this.#key(clientId, 'cur'), `d:${deviceId}`, markToString(cursor.c, cursor.ce), markToString(cursor.b, cursor.be), this.#cursorTtlMs)
+      .catch(this.#failed);
   }
 
   async forgetDevice(clientId: string, deviceId: string): Promise<void> {
-    await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`);
+    await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`).catch(this.#failed);
   }
 
   /** Waits for replies to what was sent, then closes the connection. Idempotent. */
@@ -323,9 +336,17 @@ export class RedisStore implements Store {
     try {
       await this.#redis.quit();
     } catch {
+      // QUIT failed because the connection went away meanwhile: dropping it is all that is left to do.
       this.#redis.disconnect();
     }
   }
+}
+
+/** The replies of a MULTI/EXEC, or its failure: an aborted transaction or the first command that failed. */
+function transactionReplies(replies: [Error | null, unknown][] | null): [Error | null, unknown][] {
+  if (!replies) throw new Error('transaction aborted');
+  for (const [err] of replies) if (err) throw err;
+  return replies;
 }
 
 function optPos(id: string | null | undefined): StreamPos | null {
@@ -381,6 +402,7 @@ function redactUrl(url: string | undefined): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
+    // Not a URL: say nothing of it rather than echo what may hold a password.
     return 'the configured URL';
   }
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Auth, bearer } from '../api/auth.js';
+import { type Auth, bearer } from '../auth/auth.js';
 import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError, invalid } from '../core/errors.js';
 import type { ControlFrame, Encoder, Outgoing } from '../core/frames.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Auth } from '../api/auth.js';
+import type { Auth } from '../auth/auth.js';
 import type { HeraldNode } from '../core/node.js';
 import type { TransportKind } from '../core/session.js';
 

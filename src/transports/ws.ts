@@ -1,14 +1,14 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { Auth } from '../api/auth.js';
+import type { Auth } from '../auth/auth.js';
 import { decodeCursor } from '../core/cursor.js';
 import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import type { Encoder } from '../core/frames.js';
 import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
-import { deviceHandshake } from './handshake.js';
+import { deviceHandshake, handshakeRefusal } from './handshake.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 import { wsEncoder } from './ws-frames.js';
@@ -141,7 +141,8 @@ export class WsTransport {
     socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ws') {
-      refuse(socket, 404, { code: 'HERALD_ERR_NOT_FOUND', message: `no WebSocket endpoint at ${url.pathname}` });
+      const r = handshakeRefusal(new HeraldError('HERALD_ERR_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}`), this.#node.log);
+      refuse(socket, r.status, r.body);
       return;
     }
     this.#handshaking.add(socket);
@@ -153,8 +154,8 @@ export class WsTransport {
       },
       (err: unknown) => {
         this.#handshaking.delete(socket);
-        const e = err instanceof HeraldError ? err : new HeraldError('HERALD_ERR_INVALID', String(err));
-        refuse(socket, e.statusCode, { code: e.code, message: e.message, field: e.field });
+        const r = handshakeRefusal(err, this.#node.log);
+        refuse(socket, r.status, r.body);
       },
     );
   };

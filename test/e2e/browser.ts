@@ -103,12 +103,13 @@ export async function startDemoHost(): Promise<{ url: string; close(): Promise<v
   return { url: `http://127.0.0.1:${addr.port}`, close: () => app.close() };
 }
 
-const SDK_SOURCES = () => [
-  ...readdirSync(join(ROOT, 'src/client'))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => [join(ROOT, 'src/client', f), join(ROOT, 'dist/client', f.replace(/\.ts$/, '.js'))]),
-  [join(ROOT, 'src/core/disconnect.ts'), join(ROOT, 'dist/core/disconnect.js')],
-];
+/** The SDK and the wire protocol it imports: each source with its compiled file. */
+const SDK_SOURCES = () =>
+  ['client', 'protocol'].flatMap((dir) =>
+    readdirSync(join(ROOT, 'src', dir))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [join(ROOT, 'src', dir, f), join(ROOT, 'dist', dir, f.replace(/\.ts$/, '.js'))]),
+  );
 
 function sdkStale(): boolean {
   return SDK_SOURCES().some(([src, out]) => !existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs);
@@ -119,8 +120,8 @@ let building: Promise<void> | null = null;
 
 /**
  * The page loads the SDK from dist/ (what `npm test` builds first). When dist/client is missing or
- * older than src/client — a test run without the build — compile just the SDK (and the close-code
- * table it imports) into dist, under a lock shared by parallel test files.
+ * older than src/client — a test run without the build — compile just the SDK (and the wire
+ * protocol it imports) into dist, under a lock shared by parallel test files.
  */
 export function ensureSdkBuilt(): Promise<void> {
   building ??= (async () => {

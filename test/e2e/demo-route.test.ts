@@ -24,9 +24,9 @@ describe('demo routes', () => {
     const sdk = await app.inject('/demo/sdk/client/index.js');
     expect(sdk.statusCode).toBe(200);
     expect(sdk.headers['content-type']).toMatch(/^text\/javascript/);
-    const connection = await app.inject('/demo/sdk/client/connection.js');
-    expect(connection.body).toContain("from '../core/disconnect.js'");
-    const table = await app.inject('/demo/sdk/core/disconnect.js');
+    const reconnect = await app.inject('/demo/sdk/client/reconnect.js');
+    expect(reconnect.body).toContain("from '../protocol/close-codes.js'");
+    const table = await app.inject('/demo/sdk/protocol/close-codes.js');
     expect(table.statusCode).toBe(200);
     expect(table.body).toContain('DISCONNECTS');
   });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { signDeviceToken } from '../../src/api/auth.js';
+import { signDeviceToken } from '../../src/auth/auth.js';
 import type { ConfigInput } from '../../src/core/config.js';
 import { type Herald, type StartOptions, startHerald } from '../../src/server.js';
 

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { type Auth, bearer, type DeviceIdentity } from '../../api/auth.js';
+import { type Auth, bearer, type DeviceIdentity } from '../../auth/auth.js';
 import { HeraldError, invalid } from '../../core/errors.js';
 import { checkId, connectionIdOf, parseConnectionId } from '../../core/ids.js';
 import type { HeraldNode, PublishResult } from '../../core/node.js';
@@ -101,10 +101,9 @@ export class GrpcTransport {
     };
   }
 
-  /** The status for an error (./status.ts); anything but a HeraldError is a bug worth a log line. */
+  /** The status for an error (./status.ts: it logs what is not a HeraldError). */
   #status(err: unknown): grpc.StatusObject {
-    if (!(err instanceof HeraldError)) this.#node.log.error({ err }, 'gRPC call failed');
-    return toStatus(err);
+    return toStatus(err, this.#node.log);
   }
 
   // ---- auth ----

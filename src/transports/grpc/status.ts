@@ -1,17 +1,19 @@
 import { Metadata, type StatusObject, status } from '@grpc/grpc-js';
-import { HeraldError } from '../../core/errors.js';
+import { toHeraldError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 
 /**
- * A gRPC status for an error: a HeraldError's own status name (core/errors.ts), with its stable
- * code (and the field at fault) in trailing metadata `herald-error-code` / `herald-error-field`.
- * Anything else is INTERNAL without details, like the HTTP API's 500.
+ * The one gRPC mapping: an error → its status. A HeraldError gets its own status name
+ * (core/errors.ts), with its stable code (and the field at fault) in trailing metadata
+ * `herald-error-code` / `herald-error-field`. Anything else is logged and answered INTERNAL
+ * (HERALD_ERR_INTERNAL) with no details, like the HTTP API's 500.
  */
-export function toStatus(err: unknown): StatusObject {
+export function toStatus(err: unknown, log: Pick<Logger, 'error'>): StatusObject {
+  const e = toHeraldError(err, log, 'gRPC call');
   const metadata = new Metadata();
-  if (!(err instanceof HeraldError)) return { code: status.INTERNAL, details: 'internal error', metadata };
-  metadata.set('herald-error-code', err.code);
-  if (err.field) metadata.set('herald-error-field', printableAscii(err.field));
-  return { code: status[err.grpcStatus as keyof typeof status], details: err.message, metadata };
+  metadata.set('herald-error-code', e.code);
+  if (e.field) metadata.set('herald-error-field', printableAscii(e.field));
+  return { code: status[e.grpcStatus as keyof typeof status], details: e.message, metadata };
 }
 
 /**

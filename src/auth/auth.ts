@@ -5,6 +5,13 @@ import type { HeraldConfig } from '../core/config.js';
 import { HeraldError } from '../core/errors.js';
 import { isValidId } from '../core/ids.js';
 
+/**
+ * Who may do what: device JWTs and the publisher API key. A layer of its own (not `api/`) because
+ * the HTTP API and every device transport check the same tokens, and neither should import the
+ * other; it needs no socket and no HTTP server, only the Authorization header's text.
+ */
+
+/** What a verified device token says. */
 export interface DeviceIdentity {
   clientId: string;
   /** When the token stops being valid (exp + allowed skew), ms since epoch; null without exp. */
@@ -72,6 +79,10 @@ export class Auth {
   }
 }
 
+/**
+ * Signs an HS256 device token for `clientId` (the CLI's `herald token`, tests and the load bench
+ * use it without a running node). `ttlSeconds` 0 means no `exp`.
+ */
 export async function signDeviceToken(secret: string | Uint8Array, clientId: string, ttlSeconds = 3600): Promise<string> {
   const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
   const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(clientId).setIssuedAt();
@@ -80,12 +91,14 @@ export async function signDeviceToken(secret: string | Uint8Array, clientId: str
   return jwt.sign(key);
 }
 
+/** The credential of `Authorization: Bearer <credential>` (any case, spaces trimmed); null otherwise. */
 export function bearer(authorization: string | undefined): string | null {
   if (!authorization) return null;
   const m = /^Bearer\s+(.+)$/i.exec(authorization.trim());
   return m ? m[1] : null;
 }
 
+/** A random base64url secret: the API key and JWT secret generated for a loopback bind without secrets. */
 export function randomSecret(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
