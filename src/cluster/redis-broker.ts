@@ -137,6 +137,12 @@ export class RedisBroker implements Broker {
       deliver: (n) => hub.deliver(new Outgoing(n)),
       repaired: () => this.stats.gapsRepaired++,
       failed: (what, err) => this.#failed(what, err),
+      // A gap the store could not fill: the stream's devices reconnect and resume from their cursors.
+      lost: (clientId) => {
+        const sessions = clientId === null ? [...hub.sessions()] : hub.client(clientId).devices.flatMap((d) => (d.session ? [d.session] : []));
+        o.log.warn({ clientId, sessions: sessions.length }, "cluster: a gap could not be repaired; the stream's devices resume from the store");
+        for (const s of sessions) s.close('restart');
+      },
     });
     const control = new NodeControl(ctx);
     return { hub, order, control, registry: new ClusterRegistry(ctx, control), membership: new Membership(ctx) };

@@ -21,6 +21,12 @@ export interface StreamOrderOptions {
   repaired?(): void;
   /** A store read failed: the caller counts and logs it. */
   failed(what: string, err: unknown): void;
+  /**
+   * A gap in the stream could not be read: the node's sessions of it (a client id; null: every
+   * session) must resume from the store, so the node closes them for a reconnect (1012) — handing
+   * them what came after the gap would move their cursors past notifications they never got.
+   */
+  lost(clientId: string | null): void;
 }
 
 const BROADCAST = '\u0000b';
@@ -51,8 +57,9 @@ function byPosition(a: StoredNotification, b: StoredNotification): number {
  * - A notification whose `prev` is after the known position skips one this node has not seen
  *   (pub/sub lost it, or two nodes' publishes crossed): the gap is read from the store, and what
  *   arrives meanwhile waits, then all are delivered in order; a gap that opened during the read,
- *   beyond what it covered, is read in turn. A failed read is reported and what waited is
- *   delivered anyway.
+ *   beyond what it covered, is read in turn. A failed read is reported, nothing beyond the gap is
+ *   delivered, the stream is forgotten and its local sessions are told to resume from the store
+ *   (`lost`): a device's cursor never moves past a notification it did not get.
  * - A position at or before the known one is a duplicate and dropped.
  * - When the stream's last local session leaves, its position and waiting arrivals are forgotten
  *   (the broadcast stream's when the node has no session at all); a repair in flight then hands
@@ -140,6 +147,11 @@ export class StreamOrder {
       read = end;
     } catch (err) {
       this.#o.failed('gap repair', err);
+      if (this.#waiting.get(key) !== waiting) return;
+      this.#waiting.delete(key);
+      this.#last.delete(key);
+      this.#o.lost(clientOf(key));
+      return;
     }
     if (this.#waiting.get(key) !== waiting) return; // the stream's last local session left meanwhile
     this.#waiting.delete(key);

@@ -40,6 +40,7 @@ function fakeNode(opts: { stored?: number; autoAnswer?: boolean } = {}) {
   const held = new Set<string>();
   const delivered: string[] = [];
   const failures: string[] = [];
+  const lost: (string | null)[] = [];
   const ranges: RangeCall[] = [];
   let repaired = 0;
   const order = new StreamOrder({
@@ -67,6 +68,7 @@ function fakeNode(opts: { stored?: number; autoAnswer?: boolean } = {}) {
     },
     repaired: () => repaired++,
     failed: (what) => failures.push(what),
+    lost: (clientId) => lost.push(clientId),
   });
   /** Lets pending store reads answer and their continuations run. */
   const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -75,6 +77,7 @@ function fakeNode(opts: { stored?: number; autoAnswer?: boolean } = {}) {
     held,
     delivered,
     failures,
+    lost,
     ranges,
     settle,
     get repaired() {
@@ -259,7 +262,7 @@ describe('StreamOrder: ordered delivery without Redis', () => {
     expect(f.delivered).toEqual(['alice2']);
   });
 
-  it('a repair that fails (store throws) is reported; what waited is still delivered in order and the stream goes on', async () => {
+  it("a repair that fails (store throws) is reported, delivers nothing past the gap, and sends the stream's sessions to resume from the store", async () => {
     const f = fakeNode({ autoAnswer: false });
     f.attach('alice');
     f.live('alice', 1);
@@ -269,9 +272,17 @@ describe('StreamOrder: ordered delivery without Redis', () => {
     await f.settle();
     expect(f.failures).toEqual(['gap repair']);
     expect(f.repaired).toBe(0);
-    expect(f.delivered).toEqual(['alice3', 'alice4']);
+    // Delivering 3 and 4 would move the devices' cursors past 2, which they never got.
+    expect(f.delivered).toEqual([]);
+    expect(f.lost).toEqual(['alice']);
+    // The stream is forgotten: its next session going live says where it stands again.
     f.order.arrived(n(5));
-    expect(f.delivered).toEqual(['alice3', 'alice4', 'alice5']);
+    expect(f.delivered).toEqual([]);
+    f.live('alice', 5);
+    f.order.arrived(n(6));
+    f.ranges[1].resolve();
+    await f.settle();
+    expect(f.delivered).toEqual(['alice6']);
   });
 
   it('the broadcast stream: ordered on its own, known from the first live session of any client, forgotten only when the node has no session', async () => {
