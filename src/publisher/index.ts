@@ -16,8 +16,8 @@
  * await herald.publish('alice', { title: 'Hello', message: 'from the backend' });
  */
 export type { BackoffOptions } from '../client/backoff.js';
+export { uuidv7 } from '../core/uuidv7.js';
 export { HeraldError, type HeraldErrorInit, type PublisherErrorCode, type PublisherOnlyErrorCode } from './errors.js';
-export { uuidv7 } from './idempotency.js';
 export { DEFAULTS as PUBLISHER_DEFAULTS, type PublisherOptions, type RetryInfo } from './options.js';
 export { type BroadcastsApi, type ClientsApi, createPublisher, type DevicesApi, HeraldPublisher, type NotificationsApi } from './publisher.js';
 export type {
