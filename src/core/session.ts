@@ -64,21 +64,16 @@ export interface SessionSettings {
   sendQueueMessages: number;
 }
 
-/** Registration of one device (PROTOCOL.md "Registration outlives a stream"). */
-export interface DeviceRecord {
+/**
+ * Registration of one device (PROTOCOL.md "Registration outlives a stream"): what the operator API
+ * shows of it ({@link deviceView}), plus what only the node keeps.
+ */
+export interface DeviceRecord extends DeviceView {
   readonly clientId: string;
   readonly deviceId: string;
   readonly connectionId: string;
   transport: TransportKind;
-  state: 'attached' | 'detached';
-  node: string;
-  connectedAt: number;
-  lastHeartbeatAt: number | null;
-  lastNotificationAt: number | null;
-  notificationCount: number;
   detachedAt: number | null;
-  /** Last heartbeat round trip in ms. */
-  rttMs: number | null;
   session: Session | null;
 }
 
