@@ -1,4 +1,5 @@
 import type { TransportKind } from '../core/session.js';
+import { parseJsonOrUndefined } from './wire.js';
 
 /**
  * One device's entry in its client's registry hash (`P{client}:reg`, device id → JSON). The Lua
@@ -29,12 +30,7 @@ export function encodeRegistryEntry(e: RegistryEntry): string {
 
 /** Decodes an entry; null when it is not one (never throws: one bad field must not hide a client's devices). */
 export function decodeRegistryEntry(raw: string): RegistryEntry | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return null; // not JSON: rejected like any other malformed entry
-  }
+  const v = parseJsonOrUndefined(raw);
   if (typeof v !== 'object' || v === null) return null;
   const { n, s, st, c, t, dt } = v as Record<string, unknown>;
   if (typeof n !== 'string' || typeof s !== 'string' || (st !== 'a' && st !== 'd') || typeof c !== 'number') return null;
