@@ -33,39 +33,19 @@ export const batchBody = {
 
 export const publishResult = {
   type: 'object',
-  properties: {
-    id: { type: 'string' },
-    cursor: { type: 'string' },
-    delivered: { type: 'integer' },
-    stored: { type: 'boolean' },
-  },
+  properties: { id: { type: 'string' }, cursor: { type: 'string' }, delivered: { type: 'integer' }, stored: { type: 'boolean' } },
 } as const;
 
 export const errorBody = {
   type: 'object',
-  properties: {
-    statusCode: { type: 'integer' },
-    code: { type: 'string' },
-    error: { type: 'string' },
-    message: { type: 'string' },
-    field: { type: 'string' },
-  },
+  properties: { statusCode: { type: 'integer' }, code: { type: 'string' }, error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
 } as const;
 
-export const clientParams = {
-  type: 'object',
-  required: ['client'],
-  properties: { client: { type: 'string', pattern: ID_PATTERN } },
-} as const;
+/** Path parameters that are all client or device ids (PROTOCOL.md "Identifiers"). */
+function idParams(...names: string[]) {
+  return { type: 'object', required: names, properties: Object.fromEntries(names.map((name) => [name, { type: 'string', pattern: ID_PATTERN }])) };
+}
 
-export const deviceParams = {
-  type: 'object',
-  required: ['client', 'device'],
-  properties: { client: { type: 'string', pattern: ID_PATTERN }, device: { type: 'string', pattern: ID_PATTERN } },
-} as const;
-
-export const myDeviceParams = {
-  type: 'object',
-  required: ['device'],
-  properties: { device: { type: 'string', pattern: ID_PATTERN } },
-} as const;
+export const clientParams = idParams('client');
+export const deviceParams = idParams('client', 'device');
+export const myDeviceParams = idParams('device');

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Hub } from '../core/hub.js';
 import type { PresenceEvent, PresenceEvents, PresenceTracker } from '../core/presence.js';
-import type { WheelEntry } from '../core/wheel.js';
+import { WheelTimer } from '../core/wheel.js';
 
 export interface ClusterPresenceOptions {
   /** PRESENCE_GRACE_MS: how long a client with no attached device stays online. */
@@ -10,20 +10,6 @@ export interface ClusterPresenceOptions {
   goOffline(clientId: string, token: string): Promise<number>;
   /** A Redis call failed (counted and logged by the broker). */
   failed(what: string, err: unknown): void;
-}
-
-/** The end of one client's grace period, on the hub's timer wheel. */
-class OfflineCheck implements WheelEntry {
-  _due = 0;
-  _slot: Set<WheelEntry> | null = null;
-  constructor(
-    readonly presence: ClusterPresence,
-    readonly clientId: string,
-    readonly token: string,
-  ) {}
-  onDue(): void {
-    this.presence.graceEnded(this);
-  }
 }
 
 /**
@@ -36,7 +22,7 @@ export class ClusterPresence extends EventEmitter<PresenceEvents> implements Pre
   readonly #hub: Hub;
   readonly #o: ClusterPresenceOptions;
   /** Clients whose last device detached on this node, waiting for their grace period to end. */
-  readonly #offline = new Map<string, OfflineCheck>();
+  readonly #offline = new Map<string, WheelTimer>();
 
   constructor(hub: Hub, opts: ClusterPresenceOptions) {
     super();
@@ -79,20 +65,20 @@ export class ClusterPresence extends EventEmitter<PresenceEvents> implements Pre
    * attaches meanwhile anywhere (Redis drops the token then, and the check does nothing).
    */
   offlineAfterGrace(clientId: string, token: string, now: number): void {
-    const check = new OfflineCheck(this, clientId, token);
+    const check: WheelTimer = new WheelTimer(() => this.#graceEnded(clientId, token, check));
     this.cancelOffline(clientId);
     this.#offline.set(clientId, check);
-    if (this.#o.graceMs === 0) this.graceEnded(check);
+    if (this.#o.graceMs === 0) check.fire(now);
     else this.#hub.wheel.schedule(check, now + this.#o.graceMs);
   }
 
-  /** @internal the grace period of a pending offline ended */
-  graceEnded(check: OfflineCheck): void {
-    if (this.#offline.get(check.clientId) === check) this.#offline.delete(check.clientId);
+  /** The grace period of the client's pending offline (`check`) ended: Redis decides. */
+  #graceEnded(clientId: string, token: string, check: WheelTimer): void {
+    if (this.#offline.get(clientId) === check) this.#offline.delete(clientId);
     this.#o
-      .goOffline(check.clientId, check.token)
+      .goOffline(clientId, token)
       .then((epoch) => {
-        if (epoch > 0) this.announce({ type: 'client.offline', clientId: check.clientId, ts: Date.now(), epoch });
+        if (epoch > 0) this.announce({ type: 'client.offline', clientId, ts: Date.now(), epoch });
       })
       .catch((err) => this.#o.failed('offline check', err));
   }

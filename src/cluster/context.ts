@@ -25,7 +25,11 @@ export interface RedisBrokerOptions {
   log: Logger;
 }
 
-/** Counters of what the cluster layer could not do (logged and shown in /api/v1/stats). */
+/**
+ * What the cluster layer counts (`RedisBroker.stats`). `redisErrors` is served as
+ * `herald_redis_errors_total{component="broker"}` on /metrics (api/redis-metrics.ts); the others
+ * are served by no endpoint: tests and a debugger read them.
+ */
 export interface ClusterStats {
   /** Every Redis command or script that failed, whatever it was for. */
   redisErrors: number;

@@ -1,6 +1,7 @@
 import { parseConnectionId } from '../core/ids.js';
 import type { DeviceRecord } from '../core/session.js';
 import type { ClusterContext } from './context.js';
+import { parseJsonOrUndefined } from './wire.js';
 
 /** A device's figures a node publishes for the cluster-wide client view (`GET /api/v1/clients/<c>`). */
 export type DeviceFigures = Pick<DeviceRecord, 'lastHeartbeatAt' | 'lastNotificationAt' | 'notificationCount' | 'rttMs'>;
@@ -14,12 +15,7 @@ const numberOrNull = (v: unknown) => (typeof v === 'number' ? v : null);
 
 /** Decodes {@link encodeFigures}; null when `raw` is not such a list. */
 export function decodeFigures(raw: string): DeviceFigures | null {
-  let f: unknown;
-  try {
-    f = JSON.parse(raw);
-  } catch {
-    return null; // not JSON: rejected like any other malformed figures
-  }
+  const f = parseJsonOrUndefined(raw);
   if (!Array.isArray(f)) return null;
   return { lastHeartbeatAt: numberOrNull(f[0]), lastNotificationAt: numberOrNull(f[1]), notificationCount: numberOrNull(f[2]) ?? 0, rttMs: numberOrNull(f[3]) };
 }

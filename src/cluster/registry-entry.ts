@@ -1,4 +1,6 @@
 import type { TransportKind } from '../core/session.js';
+import { TRANSPORT_KINDS } from '../transports/index.js';
+import { parseJsonOrUndefined } from './wire.js';
 
 /**
  * One device's entry in its client's registry hash (`P{client}:reg`, device id → JSON). The Lua
@@ -18,8 +20,6 @@ export interface RegistryEntry {
   detachedAt: number | null;
 }
 
-const TRANSPORTS: readonly string[] = ['ws', 'sse', 'grpc'] satisfies TransportKind[];
-
 /** The entry's JSON as the scripts write it. */
 export function encodeRegistryEntry(e: RegistryEntry): string {
   const raw: Record<string, unknown> = { n: e.node, s: e.sessionId, st: e.state === 'attached' ? 'a' : 'd', c: e.connectedAt, t: e.transport };
@@ -27,18 +27,16 @@ export function encodeRegistryEntry(e: RegistryEntry): string {
   return JSON.stringify(raw);
 }
 
-/** Decodes an entry; null when it is not one (never throws: one bad field must not hide a client's devices). */
+/**
+ * Decodes an entry; null when it is not one, or names a transport not in src/transports/index.ts
+ * (never throws: one bad field must not hide a client's devices).
+ */
 export function decodeRegistryEntry(raw: string): RegistryEntry | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return null; // not JSON: rejected like any other malformed entry
-  }
+  const v = parseJsonOrUndefined(raw);
   if (typeof v !== 'object' || v === null) return null;
   const { n, s, st, c, t, dt } = v as Record<string, unknown>;
   if (typeof n !== 'string' || typeof s !== 'string' || (st !== 'a' && st !== 'd') || typeof c !== 'number') return null;
-  if (typeof t !== 'string' || !TRANSPORTS.includes(t) || (dt !== undefined && typeof dt !== 'number')) return null;
+  if (typeof t !== 'string' || !TRANSPORT_KINDS.includes(t) || (dt !== undefined && typeof dt !== 'number')) return null;
   return { node: n, sessionId: s, state: st === 'a' ? 'attached' : 'detached', connectedAt: c, transport: t as TransportKind, detachedAt: dt ?? null };
 }
 

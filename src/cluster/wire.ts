@@ -56,16 +56,23 @@ export function encodeWire(m: WireMessage): string {
 }
 
 /**
+ * `raw` as JSON, or undefined when it is not JSON: what nodes read from Redis (messages, registry
+ * entries, device figures) is decoded without throwing, a malformed value rejected like any other.
+ */
+export function parseJsonOrUndefined(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Decodes a message from another node; null when it is not one (not JSON, an unknown kind, a
  * field missing or of the wrong type). Never throws: a bad message must not stop the subscriber.
  */
 export function decodeWire(raw: string | Buffer): WireMessage | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(typeof raw === 'string' ? raw : raw.toString());
-  } catch {
-    return null; // not JSON: rejected like any other malformed message
-  }
+  const v = parseJsonOrUndefined(typeof raw === 'string' ? raw : raw.toString());
   if (!isObject(v)) return null;
   if (v.k === 'n') return typeof v.o === 'string' && isNotification(v.n) ? { kind: 'notification', origin: v.o, notification: v.n } : null;
   if (typeof v.c !== 'string' || typeof v.d !== 'string' || typeof v.s !== 'string') return null;

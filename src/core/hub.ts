@@ -40,17 +40,28 @@ export type TransportCounts = Record<TransportKind, number>;
 
 /** Counters behind /health/*, /api/v1/stats and /metrics. */
 export class HubStats {
+  // Streams.
+  /** Streams that attached, by transport. */
   connects: TransportCounts = {};
+  /** Streams that ended, by close name. */
   disconnects: Record<string, number> = {};
+  /** Live streams the stale sweep closed as zombies (`/health/stale`). */
+  staleFound = 0;
+  /** Detached registrations the stale sweep removed. */
+  staleCleaned = 0;
+  // Notifications.
+  /** Publishes this node accepted. */
   published = 0;
+  /** Notifications handed to device streams, by transport. */
   delivered: TransportCounts = {};
+  /** Frames never written: queued or held when their stream closed. */
   dropped = 0;
+  // Heartbeats (`/health/heartbeats`).
   heartbeatsSent = 0;
   heartbeatsAnswered = 0;
   heartbeatsMissed = 0;
+  /** Streams closed as zombies, by the heartbeat or the sweep. */
   zombies = 0;
-  staleFound = 0;
-  staleCleaned = 0;
 }
 
 /** An acknowledged cursor waiting to be written to the store. */

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { PublishResult } from '../protocol/json-shapes.js';
 import type { Broker } from './broker.js';
 import type { HeraldConfig } from './config.js';
 import { type Cursor, decodeCursor, encodeCursor, START } from './cursor.js';
@@ -10,12 +11,8 @@ import type { Logger } from './logger.js';
 import { deviceView, type Session, type TransportConnection, type TransportKind } from './session.js';
 import type { ClientView, PublishInput, Store, StoredNotification, Target } from './types.js';
 
-export interface PublishResult {
-  id: string;
-  cursor: string;
-  delivered: number;
-  stored: boolean;
-}
+/** What {@link HeraldNode.publish} resolves with: the publish answer (PROTOCOL.md "Publisher API"). */
+export type { PublishResult } from '../protocol/json-shapes.js';
 
 export interface ConnectParams {
   clientId: string;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DisconnectReason } from './disconnect.js';
 import type { TransportKind } from './session.js';
-import type { TimerWheel, WheelEntry } from './wheel.js';
+import { type TimerWheel, WheelTimer } from './wheel.js';
 
 /** Presence and device events (PROTOCOL.md "Webhooks"): what the webhook sender and tests observe. */
 export type PresenceEvent =
@@ -39,25 +39,13 @@ export function nextEpoch(now = Date.now()): number {
   return lastEpoch;
 }
 
-class OfflineTimer implements WheelEntry {
-  _due = 0;
-  _slot: Set<WheelEntry> | null = null;
-  constructor(
-    readonly clientId: string,
-    readonly presence: Presence,
-  ) {}
-  onDue(now: number): void {
-    this.presence.graceEnded(this.clientId, now);
-  }
-}
-
 /**
  * Client presence on this node: online while any device is attached; offline only after
  * `graceMs` with none, so a reload or a replacement does not flap.
  */
 export class Presence extends EventEmitter<PresenceEvents> implements PresenceTracker {
   readonly #online = new Set<string>();
-  readonly #pending = new Map<string, OfflineTimer>();
+  readonly #pending = new Map<string, WheelTimer>();
   /** The newest epoch of each client that is online or in its grace period. */
   readonly #epochs = new Map<string, number>();
   readonly #wheel: TimerWheel;
@@ -108,16 +96,16 @@ export class Presence extends EventEmitter<PresenceEvents> implements PresenceTr
     this.#emit({ type: 'device.disconnected', clientId, deviceId, reason, ts: now, epoch: nextEpoch(now) });
     if (this.#isAttached(clientId) || this.#pending.has(clientId) || !this.#online.has(clientId)) return;
     if (this.#graceMs === 0) {
-      this.graceEnded(clientId, now);
+      this.#graceEnded(clientId, now);
       return;
     }
-    const timer = new OfflineTimer(clientId, this);
+    const timer = new WheelTimer((at) => this.#graceEnded(clientId, at));
     this.#pending.set(clientId, timer);
     this.#wheel.schedule(timer, now + this.#graceMs);
   }
 
-  /** @internal the grace period ended */
-  graceEnded(clientId: string, now: number): void {
+  /** The grace period ended (or is cut short by a shutdown). */
+  #graceEnded(clientId: string, now: number): void {
     this.#pending.delete(clientId);
     if (this.#isAttached(clientId) || !this.#online.delete(clientId)) return;
     this.#emit({ type: 'client.offline', clientId, ts: now, epoch: nextEpoch(now) });
@@ -127,7 +115,7 @@ export class Presence extends EventEmitter<PresenceEvents> implements PresenceTr
   flushPending(now: number): void {
     for (const [clientId, timer] of this.#pending) {
       this.#wheel.cancel(timer);
-      this.graceEnded(clientId, now);
+      this.#graceEnded(clientId, now);
     }
   }
 }

@@ -64,21 +64,16 @@ export interface SessionSettings {
   sendQueueMessages: number;
 }
 
-/** Registration of one device (PROTOCOL.md "Registration outlives a stream"). */
-export interface DeviceRecord {
+/**
+ * Registration of one device (PROTOCOL.md "Registration outlives a stream"): what the operator API
+ * shows of it ({@link deviceView}), plus what only the node keeps.
+ */
+export interface DeviceRecord extends DeviceView {
   readonly clientId: string;
   readonly deviceId: string;
   readonly connectionId: string;
   transport: TransportKind;
-  state: 'attached' | 'detached';
-  node: string;
-  connectedAt: number;
-  lastHeartbeatAt: number | null;
-  lastNotificationAt: number | null;
-  notificationCount: number;
   detachedAt: number | null;
-  /** Last heartbeat round trip in ms. */
-  rttMs: number | null;
   session: Session | null;
 }
 
@@ -96,6 +91,47 @@ export function deviceView(d: DeviceRecord): DeviceView {
     notificationCount: d.notificationCount,
     rttMs: d.rttMs,
   };
+}
+
+/**
+ * Where a device stands in one stream (its client's, or the broadcast stream). A session keeps one
+ * for each: the two streams are kept alike but apart.
+ */
+class StreamPlace {
+  /** What the device has been handed: a notification at or before it is a duplicate. */
+  last: StreamPos | null = null;
+  /**
+   * Where the device's cursor stands, with the stream's epoch: at least what it was handed, and,
+   * from its welcome on, at least the head it was placed at ("everything up to here").
+   */
+  cur: StreamPos | null = null;
+  epoch: string | null = null;
+  /** This stream's half of the cursor string. */
+  part = '0';
+
+  /**
+   * Moves the cursor to `pos` when that is further (or in another epoch). `part` is the cursor
+   * half when the caller has it already (a notification carries its own).
+   */
+  place(pos: StreamPos | null, epoch: string | null, part?: string): void {
+    if (pos === null || !(isAfter(pos, this.cur) || epoch !== this.epoch)) return;
+    this.cur = pos;
+    this.epoch = epoch;
+    this.part = part ?? cursorPart(pos, epoch);
+  }
+
+  /** Hands the device the notification at `out`'s position; false when it already has it. */
+  take(out: Outgoing): boolean {
+    if (!isAfter(out.n.pos, this.last)) return false;
+    this.last = out.n.pos;
+    this.place(out.n.pos, out.n.epoch, out.part);
+    return true;
+  }
+
+  /** An acknowledged position, clamped to the cursor; null when it is of another epoch (or there is none). */
+  acked(p: StreamPos | null, epoch: string | null): StreamPos | null {
+    return p === null || this.cur === null || epoch !== this.epoch ? null : isAfter(p, this.cur) ? this.cur : p;
+  }
 }
 
 /** Stream order: by time, then client stream before broadcast, then sequence. */
@@ -122,19 +158,10 @@ export class Session implements WheelEntry {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   closeReason: CloseReason | null = null;
 
-  /** What this device has been handed, in both streams: a notification at or before is a duplicate. */
-  lastC: StreamPos | null = null;
-  lastB: StreamPos | null = null;
-  /**
-   * Where the device's cursor stands in each stream, with the stream's epoch: at least what it was
-   * handed, and, from its welcome on, at least the heads it was placed at ("everything up to here").
-   */
-  #curC: StreamPos | null = null;
-  #curB: StreamPos | null = null;
-  #epochC: string | null = null;
-  #epochB: string | null = null;
-  #cPart = '0';
-  #bPart = '0';
+  /** Where the device stands in its client's stream. */
+  readonly #c = new StreamPlace();
+  /** Where the device stands in the broadcast stream. */
+  readonly #b = new StreamPlace();
 
   #queue: Buffer[] = [];
   #queueBytes = 0;
@@ -169,7 +196,7 @@ export class Session implements WheelEntry {
   }
 
   get cursor(): string {
-    return `${this.#cPart}~${this.#bPart}`;
+    return `${this.#c.part}~${this.#b.part}`;
   }
 
   get queuedBytes(): number {
@@ -188,24 +215,7 @@ export class Session implements WheelEntry {
   }
 
   #send(out: Outgoing): void {
-    const n = out.n;
-    if (n.clientId === null) {
-      if (!isAfter(n.pos, this.lastB)) return;
-      this.lastB = n.pos;
-      if (isAfter(n.pos, this.#curB) || n.epoch !== this.#epochB) {
-        this.#curB = n.pos;
-        this.#epochB = n.epoch;
-        this.#bPart = out.part;
-      }
-    } else {
-      if (!isAfter(n.pos, this.lastC)) return;
-      this.lastC = n.pos;
-      if (isAfter(n.pos, this.#curC) || n.epoch !== this.#epochC) {
-        this.#curC = n.pos;
-        this.#epochC = n.epoch;
-        this.#cPart = out.part;
-      }
-    }
+    if (!(out.n.clientId === null ? this.#b : this.#c).take(out)) return;
     this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
     const now = Date.now();
     this.lastActivityAt = now;
@@ -265,18 +275,20 @@ export class Session implements WheelEntry {
     const held = this.#held ?? [];
     this.#held = null;
     this.state = 'live';
-    this.lastC = from.c;
-    this.lastB = from.b;
-    this.#placeC(from.c, from.ce);
-    this.#placeB(from.b, from.be);
+    const c = this.#c;
+    const b = this.#b;
+    c.last = from.c;
+    b.last = from.b;
+    c.place(from.c, from.ce);
+    b.place(from.b, from.be);
     let pendingC = false;
     let pendingB = false;
     for (const out of items) {
       if (out.isBroadcast) pendingB = true;
       else pendingC = true;
     }
-    if (!pendingC) this.#placeC(head.c, head.ce);
-    if (!pendingB) this.#placeB(head.b, head.be);
+    if (!pendingC) c.place(head.c, head.ce);
+    if (!pendingB) b.place(head.b, head.be);
     this.control({ ...welcome, cursor: this.cursor });
     // Replayed and held-live notifications together, in stream order: duplicates (both replayed
     // and live) are dropped by position, and live-only ones (ttlMs 0, never in a replay) keep
@@ -284,27 +296,12 @@ export class Session implements WheelEntry {
     const all = held.length === 0 ? items : [...items, ...held].sort(byPosition);
     for (const out of all) this.#send(out);
     // From here the device is at the head of both streams, even where nothing was for it.
-    this.lastC = maxPos(this.lastC, head.c);
-    this.lastB = maxPos(this.lastB, head.b);
-    this.#placeC(head.c, head.ce);
-    this.#placeB(head.b, head.be);
+    c.last = maxPos(c.last, head.c);
+    b.last = maxPos(b.last, head.b);
+    c.place(head.c, head.ce);
+    b.place(head.b, head.be);
     this.#scheduleFirst(now);
-    this.#owner.sessionLive(this, { c: this.lastC, b: this.lastB, ce: this.#epochC, be: this.#epochB });
-  }
-
-  /** Moves the cursor's client-stream part to `pos` when that is further (or another epoch). */
-  #placeC(pos: StreamPos | null, epoch: string | null): void {
-    if (pos === null || !(isAfter(pos, this.#curC) || epoch !== this.#epochC)) return;
-    this.#curC = pos;
-    this.#epochC = epoch;
-    this.#cPart = cursorPart(pos, epoch);
-  }
-
-  #placeB(pos: StreamPos | null, epoch: string | null): void {
-    if (pos === null || !(isAfter(pos, this.#curB) || epoch !== this.#epochB)) return;
-    this.#curB = pos;
-    this.#epochB = epoch;
-    this.#bPart = cursorPart(pos, epoch);
+    this.#owner.sessionLive(this, { c: c.last, b: b.last, ce: c.epoch, be: b.epoch });
   }
 
   #scheduleFirst(now: number): void {
@@ -405,12 +402,10 @@ export class Session implements WheelEntry {
    */
   ack(cursor: Cursor): void {
     if (this.state === 'closed') return;
-    const clamp = (p: StreamPos | null, epoch: string | null, cur: StreamPos | null, curEpoch: string | null) =>
-      p === null || cur === null || epoch !== curEpoch ? null : isAfter(p, cur) ? cur : p;
-    const c = clamp(cursor.c, cursor.ce, this.#curC, this.#epochC);
-    const b = clamp(cursor.b, cursor.be, this.#curB, this.#epochB);
+    const c = this.#c.acked(cursor.c, cursor.ce);
+    const b = this.#b.acked(cursor.b, cursor.be);
     if (c === null && b === null) return;
-    this.#owner.ackReceived(this, { c, ce: c === null ? null : this.#epochC, b, be: b === null ? null : this.#epochB });
+    this.#owner.ackReceived(this, { c, ce: c === null ? null : this.#c.epoch, b, be: b === null ? null : this.#b.epoch });
   }
 
   /**

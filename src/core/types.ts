@@ -1,18 +1,8 @@
+import type { PublishBody } from '../protocol/json-shapes.js';
 import type { Cursor, StreamPos } from './cursor.js';
 
-/** What a publisher sends (PROTOCOL.md "Publisher API"). */
-export interface PublishInput {
-  title: string;
-  message: string;
-  service?: string;
-  data?: unknown;
-  /** Idempotency key: the same key within retention is the same notification. */
-  id?: string;
-  /** Replay only within this many ms; 0 = live only, not stored. */
-  ttlMs?: number;
-  /** Web Push urgency hint. */
-  priority?: 'very-low' | 'low' | 'normal' | 'high';
-}
+/** What a publisher sends (PROTOCOL.md "Publisher API"): the wire's publish body, validated. */
+export type PublishInput = PublishBody;
 
 /** Whom a notification is for: every device of a client, one device, or everyone (its own stream). */
 export type Target = { kind: 'client'; clientId: string } | { kind: 'device'; clientId: string; deviceId: string } | { kind: 'broadcast' };
@@ -105,24 +95,5 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** One device as the operator API shows it (PROTOCOL.md "JSON shapes"). */
-export interface DeviceView {
-  deviceId: string;
-  connectionId: string;
-  transport: string;
-  state: 'attached' | 'detached';
-  node: string;
-  connectedAt: number;
-  lastHeartbeatAt: number | null;
-  lastNotificationAt: number | null;
-  notificationCount: number;
-  rttMs: number | null;
-}
-
-/** `GET /api/v1/clients/<c>` (PROTOCOL.md "JSON shapes"). */
-export interface ClientView {
-  clientId: string;
-  online: boolean;
-  epoch: number;
-  devices: DeviceView[];
-}
+/** A device and a client as the operator API shows them (PROTOCOL.md "JSON shapes"). */
+export type { ClientView, DeviceView } from '../protocol/json-shapes.js';

@@ -6,6 +6,19 @@ export interface WheelEntry {
   /** @internal */ _slot: Set<WheelEntry> | null;
 }
 
+/**
+ * A one-shot timer on the wheel for what is not a Session itself (a client's presence grace
+ * period): calls `fire` when due, unless cancelled first.
+ */
+export class WheelTimer implements WheelEntry {
+  _due = 0;
+  _slot: Set<WheelEntry> | null = null;
+  constructor(readonly fire: (now: number) => void) {}
+  onDue(now: number): void {
+    this.fire(now);
+  }
+}
+
 /** How fine and how far the wheel sees. */
 export interface TimerWheelOptions {
   /** Tick length in ms. */

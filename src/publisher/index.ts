@@ -16,25 +16,9 @@
  * await herald.publish('alice', { title: 'Hello', message: 'from the backend' });
  */
 export type { BackoffOptions } from '../client/backoff.js';
+export { uuidv7 } from '../core/uuidv7.js';
 export { HeraldError, type HeraldErrorInit, type PublisherErrorCode, type PublisherOnlyErrorCode } from './errors.js';
-export { uuidv7 } from './idempotency.js';
 export { DEFAULTS as PUBLISHER_DEFAULTS, type PublisherOptions, type RetryInfo } from './options.js';
 export { type BroadcastsApi, type ClientsApi, createPublisher, type DevicesApi, HeraldPublisher, type NotificationsApi } from './publisher.js';
-export type {
-  BatchItem,
-  BatchItemResult,
-  BatchResult,
-  CallOptions,
-  ClientInfo,
-  DeviceInfo,
-  InboxItem,
-  InboxPage,
-  ListOptions,
-  NotificationPatch,
-  PublishBody,
-  PublishResult,
-  StateChange,
-  StateResult,
-  Stats,
-  UpdateResult,
-} from './types.js';
+/** The bodies and answers of the API: `PublishBody`, `PublishResult`, `BatchItem`, `InboxItem`, `ClientInfo`, `Stats`, … */
+export type * from './types.js';

@@ -2,42 +2,12 @@
  * The publisher API's bodies and answers (PROTOCOL.md "Publisher API", "Inbox" → "Publisher side",
  * "JSON shapes"), as the SDK sends and reads them. Fields a newer server adds pass through untouched.
  */
+import type { HeraldNotification } from '../protocol/frames.js';
+import type { ClientView, DeviceView, PublishBody, PublishResult } from '../protocol/json-shapes.js';
 import type { HeraldError } from './errors.js';
 
-/** The body of a publish: to a client, one of its devices, or everyone. */
-export interface PublishBody {
-  title: string;
-  message: string;
-  /** The publishing service's name, shown to devices. @default 'default' (server side) */
-  service?: string;
-  /** Any JSON. */
-  data?: unknown;
-  /**
-   * The idempotency key (1–128 of `A-Z a-z 0-9 . _ : - @`): the same key within retention is the
-   * same notification, never a second one. @default a UUIDv7 the SDK generates per call
-   */
-  id?: string;
-  /** Delivered live as usual, but not replayed once older than this; 0 = live only. */
-  ttlMs?: number;
-  /** Web Push `Urgency` for devices reached by push. */
-  priority?: 'very-low' | 'low' | 'normal' | 'high';
-  /** Replaces the client's previous inbox item with this key (1–128 of `A-Z a-z 0-9 . _ - @`). */
-  collapseKey?: string;
-  /** Devices that get no frame and no push for it (it is still in their inbox listing). */
-  excludeDevices?: string[];
-}
-
-/** The answer to a publish: `202 {id, cursor, delivered, stored}`. */
-export interface PublishResult {
-  /** The notification's id: the idempotency key it was published with. */
-  id: string;
-  /** Everything up to this notification in its stream. */
-  cursor: string;
-  /** Devices it was handed to at once (0 for a repeat of a key already published). */
-  delivered: number;
-  /** Whether it was kept for replay (false for `ttlMs: 0`). */
-  stored: boolean;
-}
+/** The body of a publish, and its `202` answer. */
+export type { PublishBody, PublishResult } from '../protocol/json-shapes.js';
 
 /** One publish of a batch: to `clientId`, or to its `deviceId` only. */
 export interface BatchItem extends PublishBody {
@@ -66,21 +36,13 @@ export interface BatchResult {
   results: BatchItemResult[];
 }
 
-/** An inbox item: the notification plus its state, shared by all of the client's devices. */
-export interface InboxItem {
-  id: string;
-  cursor: string;
+/**
+ * An inbox item: the notification as devices get it (its frame's fields but `type`), plus its
+ * state, shared by all of the client's devices.
+ */
+export interface InboxItem extends Omit<HeraldNotification, 'type' | 'clientId'> {
   /** null for a broadcast. */
   clientId: string | null;
-  /** Set when the notification was addressed to one device. */
-  deviceId?: string;
-  broadcast?: boolean;
-  title: string;
-  message: string;
-  service: string;
-  data?: unknown;
-  /** Milliseconds since the epoch. */
-  ts: number;
   /** 1, then +1 per update. */
   version: number;
   updatedAt: number;
@@ -141,29 +103,13 @@ export interface UpdateResult {
 }
 
 /** A device of `GET /api/v1/clients/<c>`. */
-export interface DeviceInfo {
-  deviceId: string;
-  connectionId: string;
-  transport: 'ws' | 'sse' | 'grpc' | (string & {});
-  state: 'attached' | 'detached';
-  node: string;
-  connectedAt: number;
-  lastHeartbeatAt: number | null;
-  lastNotificationAt: number | null;
-  notificationCount: number;
-  rttMs?: number | null;
+export interface DeviceInfo extends DeviceView {
   /** Subscribed to Web Push. */
   push?: boolean;
 }
 
 /** `GET /api/v1/clients/<c>`: a client with no devices is `online: false, devices: []`. */
-export interface ClientInfo {
-  clientId: string;
-  online: boolean;
-  /** Per client, increasing: the same epoch as the presence webhooks'. */
-  epoch: number;
-  devices: DeviceInfo[];
-}
+export type ClientInfo = ClientView<DeviceInfo>;
 
 /** `GET /api/v1/stats` of the node that answered. */
 export interface Stats {

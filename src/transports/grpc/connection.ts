@@ -4,7 +4,7 @@ import type { ControlFrame, Encoder, Outgoing } from '../../core/frames.js';
 import type { TransportConnection } from '../../core/session.js';
 import { StreamConnection } from '../teardown.js';
 import type { SubscribeRequest__Output } from './gen/herald/v1/SubscribeRequest.js';
-import { concatWithAsciiField, encodeFields } from './protobuf.js';
+import { concatWithAsciiField, encodeFields, type Field } from './protobuf.js';
 
 /** Field numbers of `herald.v1.Notification` (proto/herald/v1/notifications.proto). */
 const F = {
@@ -52,6 +52,32 @@ function sharedNotification(out: Outgoing): Buffer {
   return shared;
 }
 
+/** The fields of a control message after its `type` and `connection_id`. */
+function controlFields(frame: ControlFrame): Field[] {
+  switch (frame.type) {
+    case 'welcome':
+      // The proto has no heartbeat fields; the settings travel as JSON in `data`.
+      return [
+        [F.cursor, frame.cursor],
+        [F.resumed, frame.resumed],
+        [F.pending, frame.pending],
+        [F.data, JSON.stringify({ heartbeat: frame.heartbeat })],
+      ];
+    case 'ping':
+    case 'pong':
+      return [[F.timestamp, frame.ts]];
+    case 'shutdown':
+      return [[F.reconnect_after_ms, frame.reconnectAfterMs]];
+    case 'token-expired':
+      return [[F.data, JSON.stringify({ graceMs: frame.graceMs })]];
+    case 'close':
+      return [
+        [F.code, frame.code],
+        [F.reason, frame.reason],
+      ];
+  }
+}
+
 /**
  * One `StreamNotifications` call as the core sees it, and its encoder: a message is the
  * notification's shared bytes, then this connection's fixed fields (`connection_id`, `client_id`),
@@ -82,51 +108,9 @@ export class GrpcConnection extends StreamConnection implements TransportConnect
     return concatWithAsciiField(sharedNotification(out), this.#fixed, F.cursor, cursor);
   }
 
+  /** A control message: its `type` (`heartbeat` for a ping) and the connection's id, then the frame's own fields. */
   control(frame: ControlFrame): Buffer {
-    const id = this.connectionId;
-    switch (frame.type) {
-      case 'welcome':
-        return encodeFields([
-          [F.type, 'welcome'],
-          [F.connection_id, id],
-          [F.cursor, frame.cursor],
-          [F.resumed, frame.resumed],
-          [F.pending, frame.pending],
-          // The proto has no heartbeat fields; the settings travel as JSON in `data`.
-          [F.data, JSON.stringify({ heartbeat: frame.heartbeat })],
-        ]);
-      case 'ping':
-        return encodeFields([
-          [F.type, 'heartbeat'],
-          [F.connection_id, id],
-          [F.timestamp, frame.ts],
-        ]);
-      case 'pong':
-        return encodeFields([
-          [F.type, 'pong'],
-          [F.connection_id, id],
-          [F.timestamp, frame.ts],
-        ]);
-      case 'shutdown':
-        return encodeFields([
-          [F.type, 'shutdown'],
-          [F.connection_id, id],
-          [F.reconnect_after_ms, frame.reconnectAfterMs],
-        ]);
-      case 'token-expired':
-        return encodeFields([
-          [F.type, 'token-expired'],
-          [F.connection_id, id],
-          [F.data, JSON.stringify({ graceMs: frame.graceMs })],
-        ]);
-      case 'close':
-        return encodeFields([
-          [F.type, 'close'],
-          [F.connection_id, id],
-          [F.code, frame.code],
-          [F.reason, frame.reason],
-        ]);
-    }
+    return encodeFields([[F.type, frame.type === 'ping' ? 'heartbeat' : frame.type], [F.connection_id, this.connectionId], ...controlFields(frame)]);
   }
 
   /**
