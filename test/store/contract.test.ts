@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cursor, posToStreamId, START, type StreamPos } from '../../src/core/cursor.js';
 import type { PublishInput, Store, StoredNotification, Target } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { startPostgres, type TestPostgres, uniqueSchema } from '../support/postgres.js';
 import { startRedis, type TestRedis, uniquePrefix } from '../support/redis.js';
 
 /**
- * One contract, two stores: everything the core relies on from a Store, run against the memory
- * store and the Redis store (a real redis-server started for this file). Time is the explicit
- * `now` the interface takes; nothing here sleeps.
+ * One contract, three stores: everything the core relies on from a Store, run against the memory
+ * store, the Redis store (a real redis-server started for this file) and the PostgreSQL store (a
+ * real PostgreSQL started for this file, a schema per test). Time is the explicit `now` the
+ * interface takes; nothing here sleeps.
  */
 interface Retention {
   retentionMessages?: number;
@@ -17,11 +20,12 @@ interface Retention {
 
 let redis: TestRedis;
 let clustered: TestRedis;
+let postgres: TestPostgres;
 beforeAll(async () => {
-  [redis, clustered] = await Promise.all([startRedis(), startRedis({ cluster: true })]);
+  [redis, clustered, postgres] = await Promise.all([startRedis(), startRedis({ cluster: true }), startPostgres()]);
 });
 afterAll(async () => {
-  await Promise.all([redis?.stop(), clustered?.stop()]);
+  await Promise.all([redis?.stop(), clustered?.stop(), postgres?.destroy()]);
 });
 
 const redisStore =
@@ -41,6 +45,19 @@ const factories: [string, (r?: Retention) => Promise<Store>][] = [
   ['redis', redisStore(() => redis)],
   // A cluster-mode node refuses any script whose keys span slots (CROSSSLOT): the hash tags are proven.
   ['redis (cluster mode)', redisStore(() => clustered)],
+  [
+    'postgres',
+    async (r = {}) =>
+      PostgresStore.connect({
+        url: postgres.url,
+        schema: uniqueSchema(),
+        retentionMessages: r.retentionMessages ?? 1000,
+        retentionMs: r.retentionMs ?? 86_400_000,
+        transactional: 'off',
+        maintenanceMs: 0,
+        poolSize: 4,
+      }),
+  ],
 ];
 
 const T0 = 1_700_000_000_000;
@@ -101,6 +118,18 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       const after = await s.replay({ clientId: 'alice', deviceId: 'phone', after: at(a.notification), broadcasts: true }, T0 + 10);
       expect(titles(after.items)).toEqual(['b', 'c']);
       expect(after.lost).toBe(false);
+    }));
+
+  it('keeps every well-formed string and JSON value as given: U+0000, astral characters, nested data', () =>
+    withStore(undefined, async (s) => {
+      const odd = 'nul\u0000 tab\t quote" backslash\\ astral\u{1F600} \u2028';
+      const data = { [odd]: [odd, 1.5, 0, 1e21, { deep: { deeper: [null, false, ''] } }], n: 9007199254740991 };
+      const a = await s.append(toDevice('phone'), msg(odd, { message: odd, service: odd, data, id: 'odd:key@1' }), T0);
+      const b = await s.append(broadcast, msg('b', { data: [odd] }), T0);
+      const r = await s.replay({ clientId: 'alice', deviceId: 'phone', after: none, broadcasts: true }, T0 + 1);
+      expect(r.items).toEqual([a.notification, b.notification]);
+      expect(r.items[0]).toMatchObject({ title: odd, message: odd, service: odd, data, id: 'odd:key@1' });
+      expect((await s.append(toDevice('phone'), msg('again', { id: 'odd:key@1' }), T0 + 2)).notification).toEqual(a.notification);
     }));
 
   it('keeps a later position when the clock goes backwards', () =>
