@@ -149,11 +149,11 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     try {
       if (opts.migrate !== false) await store.migrate();
       else await store.pool.query('SELECT 1');
+      await store.#start();
     } catch (err) {
-      await store.pool.end().catch(() => {});
+      await store.close().catch(() => {});
       throw new Error(`cannot use the PostgreSQL store at ${redactUrl(opts.url)}: ${(err as Error).message}`, { cause: err });
     }
-    store.#start();
     return store;
   }
 
@@ -167,13 +167,22 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     }
   }
 
-  #start(): void {
-    const mode = this.#o.transactional ?? 'every-node';
+  get #nodeId(): string {
+    return this.#o.nodeId ?? 'herald';
+  }
+
+  get #mode(): 'claim' | 'every-node' | 'off' {
+    return this.#o.transactional ?? 'every-node';
+  }
+
+  async #start(): Promise<void> {
+    const mode = this.#mode;
+    if (mode === 'every-node') await this.#initExternal();
     if (mode !== 'off') {
       this.#relay = new OutboxRelay({
         connection: this.connectionConfig(),
         schema: this.schema,
-        nodeId: this.#o.nodeId ?? 'herald',
+        nodeId: this.#nodeId,
         mode,
         pollMs: this.#o.outboxPollMs,
         claim: () => this.#claim(),
@@ -266,42 +275,53 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
 
   // ---- transactional publishes ----
 
-  /** Claims one batch of the outbox (in the write queue, so in order with this node's appends) and emits what was new. */
+  /**
+   * Claims one batch of the outbox, in the write queue (so in order with this node's appends), and
+   * emits what was new: in `claim` mode what this node claimed; in `every-node` mode whatever the
+   * external log holds next, this node's claims and other nodes' alike, in claim order.
+   */
   #claim(): Promise<number> {
     let claimed = 0;
     return this.#writes
       .task(async () => {
         const { rows } = await this.pool.query<Row>({
           ...this.#q.claim,
-          values: [CLAIM_LIMIT, Date.now(), this.#o.retentionMessages, this.#o.retentionMs, this.#o.nodeId ?? 'herald'],
+          values: [CLAIM_LIMIT, Date.now(), this.#o.retentionMessages, this.#o.retentionMs, this.#nodeId],
         });
         claimed = rows.length;
-        for (const r of rows) {
-          if (r.r_dup) continue;
-          this.emit('external', fromResult(r.r_stream as string, r));
+        if (this.#mode === 'every-node') {
+          if (claimed > 0) await this.#readExternalNow();
+          return;
         }
+        for (const r of rows) if (!r.r_dup) this.emit('external', fromResult(r.r_stream as string, r));
       })
       .then(() => claimed);
   }
 
-  /** Every-node mode: delivers other nodes' claims from the external log, in claim order. */
-  async #readExternal(): Promise<void> {
-    if (this.#externalSeen < 0) {
-      const { rows } = await this.pool.query<{ m: number }>(`SELECT coalesce(max(xseq), 0)::bigint AS m FROM "${this.schema}".external_log`);
-      this.#externalSeen = rows[0].m;
-      return;
-    }
+  /** Every-node mode: another node claimed (its NOTIFY, or the poll). */
+  #readExternal(): Promise<void> {
+    return this.#writes.task(() => this.#readExternalNow());
+  }
+
+  async #readExternalNow(): Promise<void> {
+    if (this.#externalSeen < 0) await this.#initExternal();
     for (;;) {
       const { rows } = await this.pool.query<Row>({ ...this.#q.external, values: [this.#externalSeen, 500] });
       for (const r of rows) {
         this.#externalSeen = r.xseq as number;
-        // Own claims were routed when claimed; a row retention already dropped has nothing to deliver.
-        if (r.node === (this.#o.nodeId ?? 'herald') || r.ms === null) continue;
+        // A row retention already dropped has nothing to deliver.
+        if (r.ms === null) continue;
         const clientId = r.stream === BROADCAST_STREAM ? null : (r.stream as string);
         this.emit('external', fromRow(clientId, r.epoch as string, r));
       }
       if (rows.length < 500) return;
     }
+  }
+
+  /** Where the external log ends now: this node delivers what is claimed from here on. */
+  async #initExternal(): Promise<void> {
+    const { rows } = await this.pool.query<{ m: number }>(`SELECT coalesce(max(xseq), 0)::bigint AS m FROM "${this.schema}".external_log`);
+    this.#externalSeen = rows[0].m;
   }
 
   // ---- reads ----

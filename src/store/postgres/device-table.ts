@@ -76,8 +76,10 @@ export class DeviceTable {
 
   /** The heartbeat batch (seed 004's updateHeartbeats): last heartbeat, last notification and count of live devices. */
   heartbeats(devices: Iterable<DeviceRow>): void {
+    if (this.#closed) return;
+    // Snapshots of live streams, taken now: newer than anything pending for them, except a removal.
     for (const d of devices) {
-      if (!this.#pending.has(d.connectionId)) this.#pending.set(d.connectionId, { op: 'upsert', row: snapshot(d) });
+      if (this.#pending.get(d.connectionId)?.op !== 'delete') this.#pending.set(d.connectionId, { op: 'upsert', row: snapshot(d) });
     }
     this.#schedule();
   }

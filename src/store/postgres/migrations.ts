@@ -218,6 +218,7 @@ $$;
 -- the NOTIFY with it. id is the idempotency key as in the HTTP API; returns the notification id.
 CREATE FUNCTION {{s}}.publish(client_id text, title text, message text, data jsonb DEFAULT NULL, id text DEFAULT NULL, device_id text DEFAULT NULL)
 RETURNS text LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
   v_id text := coalesce(publish.id, {{s}}.uuidv7());
 BEGIN
