@@ -58,6 +58,8 @@ interface AppendItem {
   deviceId: string | null;
   now: number;
   id: string;
+  /** The id is the publisher's idempotency key (else a fresh UUIDv7: no lookup). */
+  keyed: boolean;
   expiresAt: number | null;
   stored: boolean;
   body: Body;
@@ -218,6 +220,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
       deviceId: target.kind === 'device' ? target.deviceId : null,
       now,
       id: input.id ?? uuidv7(now),
+      keyed: input.id !== undefined,
       expiresAt: ttl === undefined ? null : now + ttl,
       stored: ttl !== 0,
       body,
@@ -233,6 +236,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
         items.map((i) => i.stream),
         items.map((i) => i.now),
         items.map((i) => i.id),
+        items.map((i) => i.keyed),
         items.map((i) => i.deviceId),
         items.map((i) => i.expiresAt),
         items.map((i) => i.stored),
@@ -447,7 +451,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
         ), newest AS (
           SELECT DISTINCT ON (stream) stream, ms, seq FROM gone ORDER BY stream, ms DESC, seq DESC
         )
-        UPDATE ${s}.streams t SET stored = 0, trimmed_ms = newest.ms, trimmed_seq = newest.seq FROM newest WHERE t.stream = newest.stream`,
+        UPDATE ${s}.streams t SET stored = 0, oldest_ms = NULL, trimmed_ms = newest.ms, trimmed_seq = newest.seq FROM newest WHERE t.stream = newest.stream`,
       [now, this.#o.retentionMs],
     );
     await this.pool.query(`DELETE FROM ${s}.external_log WHERE at < now() - interval '1 hour'`);

@@ -25,8 +25,10 @@ CREATE TABLE {{s}}.streams (
   last_seq    integer,
   trimmed_ms  bigint,
   trimmed_seq integer,
-  -- rows of this stream in notifications: count retention without counting
-  stored      integer NOT NULL DEFAULT 0
+  -- rows of this stream in notifications (count retention without counting), and the position ms
+  -- of the oldest of them (age retention without looking; null when none)
+  stored      integer NOT NULL DEFAULT 0,
+  oldest_ms   bigint
 );
 
 -- Stored notifications, keyed by (stream, position); id is unique per stream (the idempotency
@@ -118,13 +120,13 @@ $$;
 
 -- Appends a batch in one transaction. Arrays are parallel, one element per notification; within a
 -- stream, array order is position order. Streams are locked in one global order (by key, "C"
--- collation), so two batches never deadlock. For each item: retention by age (at the stream's
--- first item of the batch), the idempotency key, the position (XADD's rule: now-0, or
--- last-(seq+1) when the clock has not passed the last position), the row (unless live only),
--- retention by count. Returns one row per item: r_dup says the id matched a stored notification
--- (its row is returned).
+-- collation), so two batches never deadlock. For each item: retention by age (against the
+-- stream's oldest row, kept in its streams row, so usually no query), the idempotency key (p_keyed:
+-- the id is the publisher's), the position (XADD's rule: now-0, or last-(seq+1) when the clock has
+-- not passed the last position), the row (unless live only), retention by count. Returns one row per
+-- item: r_dup says the key matched a stored notification (whose row is returned).
 CREATE FUNCTION {{s}}.append_batch(
-  p_streams text[], p_times bigint[], p_ids text[], p_devices text[], p_expires bigint[],
+  p_streams text[], p_times bigint[], p_ids text[], p_keyed boolean[], p_devices text[], p_expires bigint[],
   p_store boolean[], p_bodies text[], p_maxlen integer, p_retms bigint)
 RETURNS TABLE (r_i integer, r_dup boolean, r_epoch text, r_ms bigint, r_seq integer, r_prev_ms bigint,
   r_prev_seq integer, r_id text, r_device text, r_ts bigint, r_expires bigint, r_body json)
@@ -144,7 +146,7 @@ BEGIN
     IF v_cur IS DISTINCT FROM p_streams[k] THEN
       IF v_cur IS NOT NULL THEN
         UPDATE {{s}}.streams SET first_ms = st.first_ms, first_seq = st.first_seq, last_ms = st.last_ms, last_seq = st.last_seq,
-          trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored WHERE stream = v_cur;
+          trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored, oldest_ms = st.oldest_ms WHERE stream = v_cur;
       END IF;
       v_cur := p_streams[k];
       SELECT * INTO st FROM {{s}}.streams WHERE stream = v_cur FOR UPDATE;
@@ -153,19 +155,19 @@ BEGIN
           ON CONFLICT (stream) DO NOTHING;
         SELECT * INTO st FROM {{s}}.streams WHERE stream = v_cur FOR UPDATE;
       END IF;
-      IF st.stored > 0 AND p_times[k] - p_retms > 0 THEN
-        SELECT n.ms, n.seq INTO v_cut_ms, v_cut_seq FROM {{s}}.notifications n
-          WHERE n.stream = v_cur AND n.ms < p_times[k] - p_retms ORDER BY n.ms DESC, n.seq DESC LIMIT 1;
-        IF FOUND THEN
-          DELETE FROM {{s}}.notifications n WHERE n.stream = v_cur AND (n.ms, n.seq) <= (v_cut_ms, v_cut_seq);
-          GET DIAGNOSTICS v_n = ROW_COUNT;
-          st.stored := st.stored - v_n;
-          st.trimmed_ms := v_cut_ms;
-          st.trimmed_seq := v_cut_seq;
-        END IF;
-      END IF;
     END IF;
-    IF p_ids[k] IS NOT NULL AND st.stored > 0 THEN
+    -- Retention by age: what is older than this item's now - retention goes first.
+    IF st.oldest_ms < p_times[k] - p_retms THEN
+      SELECT n.ms, n.seq INTO v_cut_ms, v_cut_seq FROM {{s}}.notifications n
+        WHERE n.stream = v_cur AND n.ms < p_times[k] - p_retms ORDER BY n.ms DESC, n.seq DESC LIMIT 1;
+      DELETE FROM {{s}}.notifications n WHERE n.stream = v_cur AND (n.ms, n.seq) <= (v_cut_ms, v_cut_seq);
+      GET DIAGNOSTICS v_n = ROW_COUNT;
+      st.stored := st.stored - v_n;
+      st.trimmed_ms := v_cut_ms;
+      st.trimmed_seq := v_cut_seq;
+      st.oldest_ms := (SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = v_cur ORDER BY n.ms, n.seq LIMIT 1);
+    END IF;
+    IF p_keyed[k] AND st.stored > 0 THEN
       SELECT * INTO v_row FROM {{s}}.notifications n WHERE n.stream = v_cur AND n.id = p_ids[k];
       IF FOUND THEN
         r_i := k; r_dup := true; r_epoch := st.epoch; r_ms := v_row.ms; r_seq := v_row.seq;
@@ -181,7 +183,7 @@ BEGIN
     ELSE
       r_ms := st.last_ms; r_seq := st.last_seq + 1;
     END IF;
-    r_id := coalesce(p_ids[k], {{s}}.uuidv7()); r_device := p_devices[k]; r_ts := p_times[k]; r_expires := p_expires[k];
+    r_id := p_ids[k]; r_device := p_devices[k]; r_ts := p_times[k]; r_expires := p_expires[k];
     r_body := NULL;
     st.last_ms := r_ms;
     st.last_seq := r_seq;
@@ -193,6 +195,10 @@ BEGIN
       INSERT INTO {{s}}.notifications (stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body)
         VALUES (v_cur, r_ms, r_seq, r_prev_ms, r_prev_seq, r_id, r_device, r_ts, r_expires, p_bodies[k]::json);
       st.stored := st.stored + 1;
+      IF st.oldest_ms IS NULL THEN
+        st.oldest_ms := r_ms;
+      END IF;
+      -- Retention by count: exactly the newest p_maxlen stay.
       IF st.stored > p_maxlen THEN
         SELECT n.ms, n.seq INTO v_cut_ms, v_cut_seq FROM {{s}}.notifications n
           WHERE n.stream = v_cur ORDER BY n.ms, n.seq OFFSET st.stored - p_maxlen - 1 LIMIT 1;
@@ -201,13 +207,14 @@ BEGIN
         st.stored := st.stored - v_n;
         st.trimmed_ms := v_cut_ms;
         st.trimmed_seq := v_cut_seq;
+        st.oldest_ms := (SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = v_cur ORDER BY n.ms, n.seq LIMIT 1);
       END IF;
     END IF;
     RETURN NEXT;
   END LOOP;
   IF v_cur IS NOT NULL THEN
     UPDATE {{s}}.streams SET first_ms = st.first_ms, first_seq = st.first_seq, last_ms = st.last_ms, last_seq = st.last_seq,
-      trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored WHERE stream = v_cur;
+      trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored, oldest_ms = st.oldest_ms WHERE stream = v_cur;
   END IF;
 END
 $$;
@@ -277,7 +284,7 @@ BEGIN
   IF v_n = 0 THEN
     RETURN;
   END IF;
-  FOR r IN SELECT * FROM {{s}}.append_batch(v_streams, array_fill(p_now, ARRAY[v_n]), v_ids, v_devices,
+  FOR r IN SELECT * FROM {{s}}.append_batch(v_streams, array_fill(p_now, ARRAY[v_n]), v_ids, array_fill(true, ARRAY[v_n]), v_devices,
       array_fill(NULL::bigint, ARRAY[v_n]), array_fill(true, ARRAY[v_n]), v_bodies, p_maxlen, p_retms) a ORDER BY a.r_i LOOP
     r_stream := v_streams[r.r_i]; r_dup := r.r_dup; r_epoch := r.r_epoch; r_ms := r.r_ms; r_seq := r.r_seq;
     r_prev_ms := r.r_prev_ms; r_prev_seq := r.r_prev_seq; r_id := r.r_id; r_device := r.r_device; r_ts := r.r_ts;

@@ -21,7 +21,7 @@ export function queries(schema: string) {
   return {
     append: {
       name: `${schema}.append`,
-      text: `SELECT * FROM ${s}.append_batch($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::integer, $9::bigint)`,
+      text: `SELECT * FROM ${s}.append_batch($1::text[], $2::bigint[], $3::text[], $4::boolean[], $5::text[], $6::bigint[], $7::boolean[], $8::text[], $9::integer, $10::bigint)`,
     },
     claim: {
       name: `${schema}.claim`,
