@@ -8,6 +8,7 @@ import { DeviceTable } from './postgres/device-table.js';
 import { checkSchemaName, type MigrateResult, migrate } from './postgres/migrate.js';
 import { CLAIM_LIMIT, OutboxRelay } from './postgres/outbox-relay.js';
 import { BROADCAST_STREAM, type Queries, queries } from './postgres/queries.js';
+import { type Body, fromResult, fromRow, optPos, type Row, redactUrl, TYPES } from './postgres/rows.js';
 import { type QueuedAppend, WriteQueue } from './postgres/write-queue.js';
 import { mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
@@ -65,22 +66,6 @@ interface AppendItem {
   body: Body;
   priority: PublishInput['priority'];
 }
-
-interface Body {
-  title: string;
-  message: string;
-  service: string;
-  data: unknown;
-  priority?: PublishInput['priority'];
-}
-
-type Row = Record<string, unknown>;
-
-/** int8 as a JS number: positions (ms) and sequences stay far below 2^53. */
-const TYPES = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
 
 /**
  * The message store in PostgreSQL: notifications, device cursors and idempotency keys survive any
@@ -466,56 +451,5 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     await this.#writes.task(async () => {}).catch(() => {});
     await this.deviceTable.close();
     await this.pool.end().catch(() => {});
-  }
-}
-
-function optPos(ms: unknown, seq: unknown): StreamPos | null {
-  return ms === null || ms === undefined ? null : { ms: ms as number, seq: seq as number };
-}
-
-/** A notification from a notifications row (columns ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body). */
-function fromRow(clientId: string | null, epoch: string, r: Row): StoredNotification {
-  const body = r.body as Body;
-  return {
-    id: r.id as string,
-    clientId,
-    deviceId: (r.device_id as string | null) ?? null,
-    title: body.title,
-    message: body.message,
-    service: body.service,
-    data: body.data ?? null,
-    ts: r.ts as number,
-    expiresAt: (r.expires_at as number | null) ?? null,
-    priority: body.priority,
-    pos: { ms: r.ms as number, seq: r.seq as number },
-    prev: optPos(r.prev_ms, r.prev_seq),
-    epoch,
-  };
-}
-
-/** A notification from an append_batch / claim_outbox result row (r_* columns). */
-function fromResult(stream: string | null, r: Row): StoredNotification {
-  const clientId = stream === null || stream === BROADCAST_STREAM ? null : stream;
-  return fromRow(clientId, r.r_epoch as string, {
-    id: r.r_id,
-    device_id: r.r_device,
-    ts: r.r_ts,
-    expires_at: r.r_expires,
-    body: r.r_body,
-    ms: r.r_ms,
-    seq: r.r_seq,
-    prev_ms: r.r_prev_ms,
-    prev_seq: r.r_prev_seq,
-  });
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the configured URL';
   }
 }
