@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 
 /**
  * A private PostgreSQL for tests: `initdb` into a temporary directory, `postgres` on a free port of
- * 127.0.0.1 with its unix socket in that directory, fsync off, trust authentication for the
+ * 127.0.0.1 with its unix socket in that directory, fsync off (unless `durable`), trust authentication for the
  * bootstrap user `herald`. Never the machine's PostgreSQL on 5432, never a database it did not
  * create. PostgreSQL refuses to run as root: when the tests run as root, initdb and postgres run as
  * the `postgres` user and the directory is chowned to it.
@@ -34,6 +34,11 @@ export interface TestPostgres {
 export interface TestPostgresOptions {
   /** How long to wait for the server to accept connections. @default 20000 */
   startTimeoutMs?: number;
+  /**
+   * PostgreSQL's own defaults for durability (fsync, synchronous commit, full page writes) instead
+   * of the tests' fast settings: what the bench measures against. @default false
+   */
+  durable?: boolean;
 }
 
 const VERSIONS_DIR = '/usr/lib/postgresql';
@@ -101,16 +106,9 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-const SETTINGS = [
-  'listen_addresses=127.0.0.1',
-  'fsync=off',
-  'synchronous_commit=off',
-  'full_page_writes=off',
-  'max_connections=200',
-  'shared_buffers=32MB',
-  'log_min_messages=warning',
-  'logging_collector=off',
-];
+const SETTINGS = ['listen_addresses=127.0.0.1', 'max_connections=200', 'log_min_messages=warning', 'logging_collector=off'];
+/** Tests need no durability: nothing survives the test run anyway. */
+const FAST = ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'shared_buffers=32MB'];
 
 /** initdb (once per call) and starts the server; resolves when it accepts queries. */
 export async function startPostgres(opts: TestPostgresOptions = {}): Promise<TestPostgres> {
@@ -140,7 +138,8 @@ export async function startPostgres(opts: TestPostgresOptions = {}): Promise<Tes
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       port = fixedPort ?? (await freePort());
-      const args = ['-D', data, '-p', String(port), '-k', dir, ...SETTINGS.flatMap((s) => ['-c', s])];
+      const settings = opts.durable ? SETTINGS : [...SETTINGS, ...FAST];
+      const args = ['-D', data, '-p', String(port), '-k', dir, ...settings.flatMap((s) => ['-c', s])];
       const proc = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, ...user });
       let output = '';
       const keep = (d: Buffer) => {
