@@ -270,7 +270,8 @@ DECLARE
   v_n integer;
   r record;
 BEGIN
-  IF NOT pg_try_advisory_xact_lock(hashtext('{{channel}}_outbox')) THEN
+  -- Two-key form with Herald's key class ('HRLD', as the migration lock): never an application's one-key lock.
+  IF NOT pg_try_advisory_xact_lock(1213353028, hashtext('{{channel}}_outbox')) THEN
     RETURN;
   END IF;
   WITH claimed AS (
