@@ -78,7 +78,8 @@ interface AppendItem {
  * publishes, {@link OutboxRelay}).
  *
  * Appends go through one {@link WriteQueue}: concurrent publishes on this node leave together as
- * one `append_batch` call (one round trip, one transaction) and resolve in position order.
+ * one `append_batch` call (one round trip, one transaction); up to 4 batches are in flight when
+ * they touch different streams, and appends to one stream resolve in position order.
  */
 export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
   readonly kind = 'postgres' as const;
@@ -108,7 +109,11 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
       if (err.message !== lastError) this.#log.warn({ err }, 'postgres store connection error');
       lastError = err.message;
     });
-    this.#writes = new WriteQueue((batch) => this.#appendBatch(batch));
+    this.#writes = new WriteQueue({
+      flush: (batch) => this.#appendBatch(batch),
+      streamOf: (item) => item.stream,
+      maxInFlight: Math.max(1, Math.min(4, (opts.poolSize ?? 10) - 2)),
+    });
     this.deviceTable = new DeviceTable({ pool: this.pool, schema: this.schema, log: this.#log });
   }
 
@@ -187,8 +192,8 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     }
   }
 
-  /** Write batches and the appends in them, since start. */
-  get writeStats(): { batches: number; items: number } {
+  /** Write batches, the appends in them, and the most batches in flight at once, since start. */
+  get writeStats(): { batches: number; items: number; maxInFlight: number } {
     return { ...this.#writes.stats };
   }
 
