@@ -156,6 +156,31 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       expect(r.items.map((n) => n.id)).toEqual(order.map((n) => n.id));
     }));
 
+  it('a burst of concurrent appends: a repeated key is one notification, count retention holds after it, every stream its own chain', () =>
+    withStore({ retentionMessages: 3 }, async (s) => {
+      const burst = await Promise.all([
+        ...Array.from({ length: 8 }, (_, i) => s.append(alice, msg(`a${i}`, i === 6 ? { id: 'k' } : {}), T0 + i)),
+        s.append(alice, msg('again', { id: 'k' }), T0 + 7),
+        s.append(bob, msg('b0'), T0),
+        s.append(broadcast, msg('x0'), T0),
+        s.append(bob, msg('b1', { ttlMs: 0 }), T0 + 1),
+      ]);
+      const [a6, again] = [burst[6], burst[8]];
+      expect(again).toMatchObject({ duplicate: true });
+      expect(again.notification).toEqual(a6.notification);
+      expect(burst[11].notification.prev).toEqual(burst[9].notification.pos);
+      const r = await s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, T0 + 10);
+      expect(titles(r.items)).toEqual(['a5', 'a6', 'a7']);
+      expect(r.lost).toBe(true);
+      const fromA4 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(burst[4].notification), broadcasts: false }, T0 + 10);
+      expect(fromA4).toMatchObject({ lost: false });
+      expect(titles(fromA4.items)).toEqual(['a5', 'a6', 'a7']);
+      // Retention goes on from there, one by one.
+      await s.append(alice, msg('a8'), T0 + 20);
+      expect(titles((await s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, T0 + 30)).items)).toEqual(['a6', 'a7', 'a8']);
+      expect(titles((await s.replay({ clientId: 'bob', deviceId: 'p', after: none, broadcasts: true }, T0 + 30)).items)).toEqual(['b0', 'x0']);
+    }));
+
   it("filters device-targeted notifications to their device and never shows another client's", () =>
     withStore(undefined, async (s) => {
       await s.append(alice, msg('all'), T0);

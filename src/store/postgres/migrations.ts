@@ -119,12 +119,15 @@ CREATE FUNCTION {{s}}.uuidv7() RETURNS text LANGUAGE sql VOLATILE AS $$
 $$;
 
 -- Appends a batch in one transaction. Arrays are parallel, one element per notification; within a
--- stream, array order is position order. Streams are locked in one global order (by key, "C"
--- collation), so two batches never deadlock. For each item: retention by age (against the
+-- stream, array order is position order. Streams are locked one by one in one global order (by
+-- key, "C" collation), so two batches never deadlock. For each item: retention by age (against the
 -- stream's oldest row, kept in its streams row, so usually no query), the idempotency key (p_keyed:
--- the id is the publisher's), the position (XADD's rule: now-0, or last-(seq+1) when the clock has
--- not passed the last position), the row (unless live only), retention by count. Returns one row per
--- item: r_dup says the key matched a stored notification (whose row is returned).
+-- the id is the publisher's; looked up in the table and among this batch's rows), the position
+-- (XADD's rule: now-0, or last-(seq+1) when the clock has not passed the last position). Then, for
+-- the whole batch at once: one INSERT of every stored row, one UPDATE of every stream, and
+-- retention by count for the streams it filled (so within one batch a key stays known until the
+-- batch's end). Returns one row per item: r_dup says the key matched a stored notification (whose
+-- row is returned).
 CREATE FUNCTION {{s}}.append_batch(
   p_streams text[], p_times bigint[], p_ids text[], p_keyed boolean[], p_devices text[], p_expires bigint[],
   p_store boolean[], p_bodies text[], p_maxlen integer, p_retms bigint)
@@ -134,21 +137,51 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_order integer[];
   k integer;
+  j integer;
   v_cur text := NULL;
   st {{s}}.streams%ROWTYPE;
   v_row {{s}}.notifications%ROWTYPE;
   v_cut_ms bigint;
   v_cut_seq integer;
   v_n integer;
+  -- this stream's keyed rows of this batch: key, index into the n_* arrays
+  v_keys text[];
+  v_keyrow integer[];
+  v_pending_ms bigint;
+  -- every stream's state after the batch
+  s_stream text[] := '{}';
+  s_first_ms bigint[] := '{}';
+  s_first_seq integer[] := '{}';
+  s_last_ms bigint[] := '{}';
+  s_last_seq integer[] := '{}';
+  s_trimmed_ms bigint[] := '{}';
+  s_trimmed_seq integer[] := '{}';
+  s_stored integer[] := '{}';
+  s_oldest bigint[] := '{}';
+  -- the rows to insert
+  n_stream text[] := '{}';
+  n_ms bigint[] := '{}';
+  n_seq integer[] := '{}';
+  n_prev_ms bigint[] := '{}';
+  n_prev_seq integer[] := '{}';
+  n_id text[] := '{}';
+  n_device text[] := '{}';
+  n_ts bigint[] := '{}';
+  n_expires bigint[] := '{}';
+  n_body text[] := '{}';
 BEGIN
   SELECT array_agg(u.ord ORDER BY u.s COLLATE "C", u.ord) INTO v_order FROM unnest(p_streams) WITH ORDINALITY AS u(s, ord);
   FOREACH k IN ARRAY v_order LOOP
     IF v_cur IS DISTINCT FROM p_streams[k] THEN
       IF v_cur IS NOT NULL THEN
-        UPDATE {{s}}.streams SET first_ms = st.first_ms, first_seq = st.first_seq, last_ms = st.last_ms, last_seq = st.last_seq,
-          trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored, oldest_ms = st.oldest_ms WHERE stream = v_cur;
+        s_stream := s_stream || v_cur; s_first_ms := s_first_ms || st.first_ms; s_first_seq := s_first_seq || st.first_seq;
+        s_last_ms := s_last_ms || st.last_ms; s_last_seq := s_last_seq || st.last_seq; s_trimmed_ms := s_trimmed_ms || st.trimmed_ms;
+        s_trimmed_seq := s_trimmed_seq || st.trimmed_seq; s_stored := s_stored || st.stored; s_oldest := s_oldest || st.oldest_ms;
       END IF;
       v_cur := p_streams[k];
+      v_keys := '{}';
+      v_keyrow := '{}';
+      v_pending_ms := NULL;
       SELECT * INTO st FROM {{s}}.streams WHERE stream = v_cur FOR UPDATE;
       IF NOT FOUND THEN
         INSERT INTO {{s}}.streams (stream, epoch) VALUES (v_cur, lpad(to_hex(floor(random() * 4294967296)::bigint), 8, '0'))
@@ -156,18 +189,29 @@ BEGIN
         SELECT * INTO st FROM {{s}}.streams WHERE stream = v_cur FOR UPDATE;
       END IF;
     END IF;
-    -- Retention by age: what is older than this item's now - retention goes first.
-    IF st.oldest_ms < p_times[k] - p_retms THEN
+    -- Retention by age: stored rows older than this item's now - retention go first.
+    IF st.oldest_ms < p_times[k] - p_retms AND (v_pending_ms IS NULL OR st.oldest_ms < v_pending_ms) THEN
       SELECT n.ms, n.seq INTO v_cut_ms, v_cut_seq FROM {{s}}.notifications n
         WHERE n.stream = v_cur AND n.ms < p_times[k] - p_retms ORDER BY n.ms DESC, n.seq DESC LIMIT 1;
-      DELETE FROM {{s}}.notifications n WHERE n.stream = v_cur AND (n.ms, n.seq) <= (v_cut_ms, v_cut_seq);
-      GET DIAGNOSTICS v_n = ROW_COUNT;
-      st.stored := st.stored - v_n;
-      st.trimmed_ms := v_cut_ms;
-      st.trimmed_seq := v_cut_seq;
-      st.oldest_ms := (SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = v_cur ORDER BY n.ms, n.seq LIMIT 1);
+      IF FOUND THEN
+        DELETE FROM {{s}}.notifications n WHERE n.stream = v_cur AND (n.ms, n.seq) <= (v_cut_ms, v_cut_seq);
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        st.stored := st.stored - v_n;
+        st.trimmed_ms := v_cut_ms;
+        st.trimmed_seq := v_cut_seq;
+      END IF;
+      st.oldest_ms := coalesce((SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = v_cur ORDER BY n.ms, n.seq LIMIT 1), v_pending_ms);
     END IF;
     IF p_keyed[k] AND st.stored > 0 THEN
+      j := array_position(v_keys, p_ids[k]);
+      IF j IS NOT NULL THEN
+        j := v_keyrow[j];
+        r_i := k; r_dup := true; r_epoch := st.epoch; r_ms := n_ms[j]; r_seq := n_seq[j]; r_prev_ms := n_prev_ms[j];
+        r_prev_seq := n_prev_seq[j]; r_id := n_id[j]; r_device := n_device[j]; r_ts := n_ts[j]; r_expires := n_expires[j];
+        r_body := n_body[j]::json;
+        RETURN NEXT;
+        CONTINUE;
+      END IF;
       SELECT * INTO v_row FROM {{s}}.notifications n WHERE n.stream = v_cur AND n.id = p_ids[k];
       IF FOUND THEN
         r_i := k; r_dup := true; r_epoch := st.epoch; r_ms := v_row.ms; r_seq := v_row.seq;
@@ -192,29 +236,50 @@ BEGIN
       st.first_seq := r_seq;
     END IF;
     IF p_store[k] THEN
-      INSERT INTO {{s}}.notifications (stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body)
-        VALUES (v_cur, r_ms, r_seq, r_prev_ms, r_prev_seq, r_id, r_device, r_ts, r_expires, p_bodies[k]::json);
+      n_stream := n_stream || v_cur; n_ms := n_ms || r_ms; n_seq := n_seq || r_seq; n_prev_ms := n_prev_ms || r_prev_ms;
+      n_prev_seq := n_prev_seq || r_prev_seq; n_id := n_id || r_id; n_device := n_device || r_device; n_ts := n_ts || r_ts;
+      n_expires := n_expires || r_expires; n_body := n_body || p_bodies[k];
+      IF p_keyed[k] THEN
+        v_keys := v_keys || r_id;
+        v_keyrow := v_keyrow || cardinality(n_ms);
+      END IF;
       st.stored := st.stored + 1;
-      IF st.oldest_ms IS NULL THEN
-        st.oldest_ms := r_ms;
-      END IF;
-      -- Retention by count: exactly the newest p_maxlen stay.
-      IF st.stored > p_maxlen THEN
-        SELECT n.ms, n.seq INTO v_cut_ms, v_cut_seq FROM {{s}}.notifications n
-          WHERE n.stream = v_cur ORDER BY n.ms, n.seq OFFSET st.stored - p_maxlen - 1 LIMIT 1;
-        DELETE FROM {{s}}.notifications n WHERE n.stream = v_cur AND (n.ms, n.seq) <= (v_cut_ms, v_cut_seq);
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        st.stored := st.stored - v_n;
-        st.trimmed_ms := v_cut_ms;
-        st.trimmed_seq := v_cut_seq;
-        st.oldest_ms := (SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = v_cur ORDER BY n.ms, n.seq LIMIT 1);
-      END IF;
+      v_pending_ms := coalesce(v_pending_ms, r_ms);
+      st.oldest_ms := coalesce(st.oldest_ms, r_ms);
     END IF;
     RETURN NEXT;
   END LOOP;
-  IF v_cur IS NOT NULL THEN
-    UPDATE {{s}}.streams SET first_ms = st.first_ms, first_seq = st.first_seq, last_ms = st.last_ms, last_seq = st.last_seq,
-      trimmed_ms = st.trimmed_ms, trimmed_seq = st.trimmed_seq, stored = st.stored, oldest_ms = st.oldest_ms WHERE stream = v_cur;
+  IF v_cur IS NULL THEN
+    RETURN;
+  END IF;
+  s_stream := s_stream || v_cur; s_first_ms := s_first_ms || st.first_ms; s_first_seq := s_first_seq || st.first_seq;
+  s_last_ms := s_last_ms || st.last_ms; s_last_seq := s_last_seq || st.last_seq; s_trimmed_ms := s_trimmed_ms || st.trimmed_ms;
+  s_trimmed_seq := s_trimmed_seq || st.trimmed_seq; s_stored := s_stored || st.stored; s_oldest := s_oldest || st.oldest_ms;
+
+  INSERT INTO {{s}}.notifications (stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body)
+    SELECT u.stream, u.ms, u.seq, u.prev_ms, u.prev_seq, u.id, u.device, u.ts, u.expires, u.body::json
+    FROM unnest(n_stream, n_ms, n_seq, n_prev_ms, n_prev_seq, n_id, n_device, n_ts, n_expires, n_body)
+      AS u(stream, ms, seq, prev_ms, prev_seq, id, device, ts, expires, body);
+  UPDATE {{s}}.streams t SET first_ms = u.first_ms, first_seq = u.first_seq, last_ms = u.last_ms, last_seq = u.last_seq,
+      trimmed_ms = u.trimmed_ms, trimmed_seq = u.trimmed_seq, stored = u.stored, oldest_ms = u.oldest
+    FROM unnest(s_stream, s_first_ms, s_first_seq, s_last_ms, s_last_seq, s_trimmed_ms, s_trimmed_seq, s_stored, s_oldest)
+      AS u(stream, first_ms, first_seq, last_ms, last_seq, trimmed_ms, trimmed_seq, stored, oldest)
+    WHERE t.stream = u.stream;
+  -- Retention by count, for every stream this batch took past p_maxlen: exactly the newest stay.
+  IF EXISTS (SELECT 1 FROM unnest(s_stored) c WHERE c > p_maxlen) THEN
+    WITH over AS (
+      SELECT u.stream, u.stored - p_maxlen AS excess FROM unnest(s_stream, s_stored) AS u(stream, stored) WHERE u.stored > p_maxlen
+    ), cut AS (
+      SELECT o.stream, x.ms, x.seq FROM over o
+        CROSS JOIN LATERAL (SELECT n.ms, n.seq FROM {{s}}.notifications n WHERE n.stream = o.stream ORDER BY n.ms, n.seq OFFSET o.excess - 1 LIMIT 1) x
+    ), gone AS (
+      DELETE FROM {{s}}.notifications n USING cut WHERE n.stream = cut.stream AND (n.ms, n.seq) <= (cut.ms, cut.seq) RETURNING n.stream
+    ), kept AS (
+      SELECT c.stream, c.ms, c.seq, (SELECT n.ms FROM {{s}}.notifications n WHERE n.stream = c.stream AND (n.ms, n.seq) > (c.ms, c.seq)
+        ORDER BY n.ms, n.seq LIMIT 1) AS oldest FROM cut c
+    )
+    UPDATE {{s}}.streams t SET stored = p_maxlen, trimmed_ms = kept.ms, trimmed_seq = kept.seq, oldest_ms = kept.oldest
+      FROM kept WHERE t.stream = kept.stream;
   END IF;
 END
 $$;
