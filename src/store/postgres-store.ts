@@ -30,7 +30,7 @@ export interface PostgresStoreOptions {
    * `herald migrate`). @default 'every-node'
    */
   transactional?: 'claim' | 'every-node' | 'off';
-  /** Connections in the pool (plus one for LISTEN). @default 10 */
+  /** Connections in the pool (plus one for LISTEN); up to 8 append batches in flight use them. @default 16 */
   poolSize?: number;
   /** A query not answered within this many ms fails (the publish gets 503). @default 5000 */
   queryTimeoutMs?: number;
@@ -78,7 +78,7 @@ interface AppendItem {
  * publishes, {@link OutboxRelay}).
  *
  * Appends go through one {@link WriteQueue}: concurrent publishes on this node leave together as
- * one `append_batch` call (one round trip, one transaction); up to 4 batches are in flight when
+ * one `append_batch` call (one round trip, one transaction); up to 8 batches are in flight when
  * they touch different streams, and appends to one stream resolve in position order.
  */
 export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
@@ -102,7 +102,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     this.schema = checkSchemaName(opts.schema ?? 'herald');
     this.#q = queries(this.schema);
     this.#log = opts.log ?? silentLogger;
-    this.pool = new pg.Pool({ ...this.connectionConfig(), max: opts.poolSize ?? 10 });
+    this.pool = new pg.Pool({ ...this.connectionConfig(), max: opts.poolSize ?? 16 });
     let lastError = '';
     // An idle client whose server went away reports here; without a listener it would crash the process.
     this.pool.on('error', (err) => {
@@ -112,7 +112,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     this.#writes = new WriteQueue({
       flush: (batch) => this.#appendBatch(batch),
       streamOf: (item) => item.stream,
-      maxInFlight: Math.max(1, Math.min(4, (opts.poolSize ?? 10) - 2)),
+      maxInFlight: Math.max(1, Math.min(8, (opts.poolSize ?? 16) - 4)),
     });
     this.deviceTable = new DeviceTable({ pool: this.pool, schema: this.schema, log: this.#log });
   }
