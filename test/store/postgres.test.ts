@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comparePos } from '../../src/core/cursor.js';
 import type { PublishInput, StoredNotification, Target } from '../../src/core/types.js';
 import { checkSchemaName } from '../../src/store/postgres/migrate.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
@@ -109,6 +110,44 @@ describe('PostgreSQL store: several nodes, restarts', () => {
       const r = await b.replay({ clientId: 'alice', deviceId: 'x', after: { c: null, ce: null, b: null, be: null }, broadcasts: false }, T0 + 100);
       expect(r.items.map((n) => n.id)).toEqual(sorted.map((n) => n.id));
       expect(a.writeStats.batches).toBeLessThan(a.writeStats.items);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('many streams from two nodes, several batches in flight: every stream one chain, each node resolving its appends to a stream in order', async () => {
+    const schema = uniqueSchema();
+    const [a, b] = await Promise.all([open(schema, { poolSize: 16 }), open(schema, { poolSize: 16 })]);
+    try {
+      const resolved = new Map<string, StoredNotification[]>();
+      const clients = Array.from({ length: 40 }, (_, i) => `c${i}`);
+      // Waves of four clients, one per event-loop turn: each wave leaves as its own batch while the
+      // waves before it (other clients) are still in flight.
+      const all: Promise<void>[] = [];
+      for (let w = 0; w < 300; w++) {
+        for (let j = 0; j < 4; j++) {
+          const node = (w + j) % 3 ? a : b;
+          const clientId = clients[(w * 4 + j) % 40];
+          all.push(
+            node.append({ kind: 'client', clientId }, msg(`m${w}.${j}`), Date.now()).then(({ notification: n }) => {
+              const key = `${node === a ? 'a' : 'b'}:${clientId}`;
+              resolved.set(key, [...(resolved.get(key) ?? []), n]);
+            }),
+          );
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(all);
+      for (const list of resolved.values()) {
+        for (let i = 1; i < list.length; i++) expect(comparePos(list[i].pos, list[i - 1].pos)).toBeGreaterThan(0);
+      }
+      for (const c of clients) {
+        const r = await a.replay({ clientId: c, deviceId: 'x', after: { c: null, ce: null, b: null, be: null }, broadcasts: false }, Date.now());
+        expect(r.items).toHaveLength(30);
+        expect(r.items[0].prev).toBeNull();
+        for (let i = 1; i < r.items.length; i++) expect(r.items[i].prev).toEqual(r.items[i - 1].pos);
+      }
+      expect(Math.max(a.writeStats.maxInFlight, b.writeStats.maxInFlight)).toBeGreaterThan(1);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
