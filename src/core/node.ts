@@ -209,7 +209,13 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const { devices, online } = this.hub.client(clientId);
     const view = remote ?? { clientId, online, epoch: this.hub.presence.epochOf(clientId), devices: devices.map(deviceView) };
     // Registrations nobody holds now (after a restart) are still known to a store that keeps them.
-    if (view.devices.length === 0 && this.store.devices) view.devices = (await this.store.devices(clientId)).map((d) => ({ ...d, state: 'detached' }));
+    if (view.devices.length === 0 && this.store.devices) {
+      const kept = await this.store.devices(clientId).catch((err) => {
+        this.log.warn({ err, clientId }, 'stored registrations not read');
+        return [];
+      });
+      view.devices = kept.map((d) => ({ ...d, state: 'detached' }));
+    }
     return view;
   }
 
