@@ -17,6 +17,7 @@ import { BENCH_DIR, killAllChildren, REPO_DIR, setVerbose, sleep } from './lib/c
 import { DevicePool } from './lib/devices.js';
 import { resetHttpAgent } from './lib/http.js';
 import { machineInfo } from './lib/machine.js';
+import { BenchPostgres } from './lib/postgres.js';
 import { profileReport, setHeraldRoot } from './lib/profile.js';
 import { PublisherPool } from './lib/publishers.js';
 import { BenchRedis } from './lib/redis.js';
@@ -180,6 +181,11 @@ async function main(): Promise<void> {
           const redis = await BenchRedis.start();
           cleanup.push(() => redis.stop());
           settings = { ...settings, redisUrl: redis.url };
+        }
+        if (kind.postgres && !settings.databaseUrl) {
+          const postgres = await BenchPostgres.start();
+          cleanup.push(() => postgres.stop());
+          settings = { ...settings, databaseUrl: postgres.url };
         }
         const server = await ServerHandle.start(kind, settings, profile, env);
         started.set(id, [...(started.get(id) ?? []), server]);

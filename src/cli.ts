@@ -4,6 +4,7 @@ import { signDeviceToken } from './auth/auth.js';
 import { CONFIG_NAMES, type ConfigInput, configFromEnv, flagName, resolveConfig } from './core/config.js';
 import { HeraldError } from './core/errors.js';
 import { startHerald } from './server.js';
+import { PostgresStore } from './store/postgres-store.js';
 
 const USAGE = `herald — real-time notification gateway
 
@@ -11,6 +12,8 @@ const USAGE = `herald — real-time notification gateway
   herald token --client <id> [--ttl <seconds>] print a device JWT signed with JWT_SECRET
   herald send --client <id> [--device <id>] --title <t> --message <m> [--url <http://host:port>]
                                              publish with API_KEY
+  herald migrate [--database-url <url>] [--database-schema <name>]
+                                             create or migrate the PostgreSQL schema, then exit
 
 Configuration: see the README's table; flags win over HERALD_* environment variables.`;
 
@@ -119,6 +122,30 @@ async function send(args: string[]): Promise<void> {
   if (!res.ok) process.exitCode = 1;
 }
 
+/** Applies the PostgreSQL migrations (what `serve` also does at start, under the same advisory lock). */
+async function migrateCommand(args: string[]): Promise<void> {
+  const { input } = configInput(args);
+  const config = resolveConfig(input);
+  if (!config.DATABASE_URL) throw new HeraldError('HERALD_ERR_CONFIG', 'migrate: set HERALD_DATABASE_URL or --database-url');
+  const store = await PostgresStore.connect({
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    retentionMessages: config.RETENTION_MESSAGES,
+    retentionMs: config.RETENTION_MS,
+    transactional: 'off',
+    maintenanceMs: 0,
+    migrate: false,
+    poolSize: 1,
+  });
+  try {
+    const { applied, version } = await store.migrate();
+    const what = applied.length ? `applied ${applied.join(', ')}` : 'already current';
+    process.stdout.write(`herald migrate: schema ${config.DATABASE_SCHEMA} at version ${version} (${what})\n`);
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
@@ -128,6 +155,8 @@ async function main(argv: string[]): Promise<void> {
       return token(args);
     case 'send':
       return send(args);
+    case 'migrate':
+      return migrateCommand(args);
     case undefined:
     case 'help':
     case '--help':

@@ -16,6 +16,8 @@ import { RedisPushSubscriptionStore } from './push/redis-subscriptions.js';
 import { createPush, type PushOptions, type WebPush } from './push/web-push.js';
 import { createStore } from './store/create.js';
 import { MemoryStore } from './store/memory-store.js';
+import { wirePostgres } from './store/postgres/node-wiring.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { registerTransports } from './transports/index.js';
 
 export interface StartOptions {
@@ -62,6 +64,7 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
   const node = new HeraldNode(config, store, broker, log);
   const app = await buildApp(node, auth, log);
   await node.start();
+  if (store instanceof PostgresStore) await wirePostgres(node, store, config);
   if (config.WEBHOOK_URL) {
     const webhooks = new WebhookSender({
       url: config.WEBHOOK_URL,

@@ -17,6 +17,7 @@ const SERVER_COLORS: Record<ServerId, string> = {
   'socketio-recovery': '#386cb0',
   'herald-cluster': '#bf5b17',
   'socketio-cluster': '#6a3d9a',
+  'herald-postgres': '#336791',
 };
 const KEY_SHADES = [1, 0.7, 0.45];
 

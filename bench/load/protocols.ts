@@ -142,6 +142,7 @@ export const PROTOCOLS: Record<ServerId, DeviceProtocol> = {
   'socketio-recovery': socketio,
   'herald-cluster': herald,
   'socketio-cluster': socketio,
+  'herald-postgres': herald,
 };
 
 const T_MARK = Buffer.from('"_t":');

@@ -17,7 +17,9 @@ export type ServerId =
   | 'socketio-recovery'
   // issue 7: three nodes on one Redis each
   | 'herald-cluster'
-  | 'socketio-cluster';
+  | 'socketio-cluster'
+  // issue 16: Herald on the PostgreSQL store
+  | 'herald-postgres';
 
 /** How the bench's devices reach a server. */
 export type Transport = 'ws' | 'sse' | 'grpc';
@@ -41,6 +43,8 @@ export interface ServerKind {
   settings?: Partial<ServerSettings>;
   /** Needs a private redis-server; the orchestrator starts one unless the settings name one. */
   redis?: boolean;
+  /** Needs a private PostgreSQL; the orchestrator starts one unless the settings name one. */
+  postgres?: boolean;
 }
 
 /** Shared secrets of the bench run (loopback only, never a real deployment). */
@@ -121,6 +125,15 @@ export const SERVER_KINDS: Record<ServerId, ServerKind> = {
     protocol: 'herald',
     redis: true,
   },
+  'herald-postgres': {
+    id: 'herald-postgres',
+    label: 'Herald + PostgreSQL store',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    protocol: 'herald',
+    postgres: true,
+  },
   'socketio-cluster': {
     id: 'socketio-cluster',
     label: 'Socket.IO ×3 + redis-adapter',
@@ -144,6 +157,7 @@ export const ALL_SERVERS: ServerId[] = [
   'socketio-recovery',
   'herald-cluster',
   'socketio-cluster',
+  'herald-postgres',
 ];
 
 /** What a scenario may set when it starts a server. */
@@ -156,6 +170,8 @@ export interface ServerSettings {
   grpc?: boolean;
   /** Herald: the Redis store and cluster broker; Socket.IO: the redis adapter. */
   redisUrl?: string;
+  /** Herald: the PostgreSQL store (`DATABASE_URL`). */
+  databaseUrl?: string;
   /** Herald: `NODE_ID` in a cluster. */
   nodeId?: string;
   /** Socket.IO: `connectionStateRecovery` (in-memory adapter). */

@@ -32,6 +32,21 @@ export const CONFIG_SPEC = {
   JWKS_URL: { schema: optionalString, doc: 'JWKS URL for device tokens, instead of a secret.' },
   JWT_CLOCK_SKEW_MS: { schema: ms(30_000), doc: "Clock skew allowed on a device token's `exp`, at connect and while connected." },
   REDIS_URL: { schema: optionalString, doc: 'Redis URL; absent = single node with the in-memory store.' },
+  DATABASE_URL: {
+    schema: optionalString,
+    doc: 'PostgreSQL URL (`postgres://user:password@host:port/db`): the durable store. With `REDIS_URL` as well, Redis carries the cluster and PostgreSQL the data.',
+  },
+  DATABASE_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be 1-48 characters of a-z 0-9 _, not starting with a digit')
+      .default('herald'),
+    doc: "PostgreSQL schema of Herald's tables and of `publish()`; created and migrated at start.",
+  },
+  DEVICE_RETENTION_MS: {
+    schema: positive(2_592_000_000),
+    doc: 'PostgreSQL devices table: registrations detached (or not refreshed) longer than this are purged (30 days).',
+  },
   NODE_ID: { schema: optionalString, doc: "This node's id in a cluster.", shownDefault: 'host name + pid' },
   HEARTBEAT_INTERVAL_MS: { schema: positive(30_000), doc: 'Application `ping` interval per connection.' },
   HEARTBEAT_TIMEOUT_MS: { schema: positive(10_000), doc: 'How long a `pong` may take before the ping counts as missed.' },

@@ -130,6 +130,18 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   }
 
   /**
+   * Delivers a notification the store already holds but this node did not publish (a
+   * transactional publish made in SQL and claimed by this node): routed and reported like
+   * {@link publish}'s.
+   */
+  async routeStored(n: StoredNotification): Promise<number> {
+    this.hub.stats.published++;
+    const delivered = await this.broker.route(n);
+    this.emit('published', n, delivered);
+    return delivered;
+  }
+
+  /**
    * Attaches a stream synchronously (registration, replacement and limits in the hub), then reads
    * the replay from the device's cursor, its stored cursor, or what is pending for its client, and
    * goes live. Returns null when refused after the handshake (the transport was ended).
@@ -193,14 +205,17 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   /** The client's devices and presence: cluster-wide when the broker knows the cluster. */
   async clientView(clientId: string): Promise<ClientView> {
     const remote = await this.broker.clientView?.(clientId);
-    if (remote) return remote;
     const { devices, online } = this.hub.client(clientId);
-    return {
-      clientId,
-      online,
-      epoch: this.hub.presence.epochOf(clientId),
-      devices: devices.map(deviceView),
-    };
+    const view = remote ?? { clientId, online, epoch: this.hub.presence.epochOf(clientId), devices: devices.map(deviceView) };
+    // Registrations nobody holds now (after a restart) are still known to a store that keeps them.
+    if (view.devices.length === 0 && this.store.devices) {
+      const kept = await this.store.devices(clientId).catch((err) => {
+        this.log.warn({ err, clientId }, 'stored registrations not read');
+        return [];
+      });
+      view.devices = kept.map((d) => ({ ...d, state: 'detached' }));
+    }
+    return view;
   }
 
   /** {@link remove}, across the cluster when there is one (the publisher API and `/me` use this). */

@@ -31,7 +31,8 @@ export function heartbeatsSnapshot(node: HeraldNode) {
 /** `/health/stale` */
 export function staleSnapshot(node: HeraldNode) {
   const s = node.hub.stats;
-  return { stale: s.staleFound, cleaned: s.staleCleaned, detached: node.hub.detachedCount };
+  // purged: registrations the PostgreSQL devices table dropped after DEVICE_RETENTION_MS (0 without it).
+  return { stale: s.staleFound, cleaned: s.staleCleaned, detached: node.hub.detachedCount, purged: node.store.purgedDevices ?? 0 };
 }
 
 /** Published on this node, handed to its device streams (every transport), dropped from closed streams' queues. */

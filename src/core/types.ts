@@ -1,4 +1,4 @@
-import type { PublishBody } from '../protocol/json-shapes.js';
+import type { DeviceView, PublishBody } from '../protocol/json-shapes.js';
 import type { Cursor, StreamPos } from './cursor.js';
 
 /** What a publisher sends (PROTOCOL.md "Publisher API"): the wire's publish body, validated. */
@@ -71,10 +71,10 @@ export interface ReplayResult {
 
 /**
  * The message store: append, replay after a cursor, device cursors, idempotency.
- * Memory (embedded default) and Redis implement it; one contract suite runs against both.
+ * Memory (embedded default), Redis and PostgreSQL implement it; one contract suite runs against all.
  */
 export interface Store {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'postgres';
   append(target: Target, input: PublishInput, now: number): Promise<AppendResult>;
   replay(q: ReplayQuery, now: number): Promise<ReplayResult>;
   /** Heads of the client's and the broadcast stream. */
@@ -92,6 +92,10 @@ export interface Store {
   saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void>;
   /** Forgets a removed device's cursor. */
   forgetDevice(clientId: string, deviceId: string): Promise<void>;
+  /** Registrations the store keeps beyond a restart (PostgreSQL's devices table), for the operator API. */
+  devices?(clientId: string): Promise<DeviceView[]>;
+  /** Registrations purged after DEVICE_RETENTION_MS (PostgreSQL's devices table), for `/health/stale`. */
+  readonly purgedDevices?: number;
   close(): Promise<void>;
 }
 

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cursor, posToStreamId, START, type StreamPos } from '../../src/core/cursor.js';
 import type { PublishInput, Store, StoredNotification, Target } from '../../src/core/types.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import { PostgresStore } from '../../src/store/postgres-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
+import { startPostgres, type TestPostgres, uniqueSchema } from '../support/postgres.js';
 import { startRedis, type TestRedis, uniquePrefix } from '../support/redis.js';
 
 /**
- * One contract, two stores: everything the core relies on from a Store, run against the memory
- * store and the Redis store (a real redis-server started for this file). Time is the explicit
- * `now` the interface takes; nothing here sleeps.
+ * One contract, three stores: everything the core relies on from a Store, run against the memory
+ * store, the Redis store (a real redis-server started for this file) and the PostgreSQL store (a
+ * real PostgreSQL started for this file, a schema per test). Time is the explicit `now` the
+ * interface takes; nothing here sleeps.
  */
 interface Retention {
   retentionMessages?: number;
@@ -17,11 +20,12 @@ interface Retention {
 
 let redis: TestRedis;
 let clustered: TestRedis;
+let postgres: TestPostgres;
 beforeAll(async () => {
-  [redis, clustered] = await Promise.all([startRedis(), startRedis({ cluster: true })]);
+  [redis, clustered, postgres] = await Promise.all([startRedis(), startRedis({ cluster: true }), startPostgres()]);
 });
 afterAll(async () => {
-  await Promise.all([redis?.stop(), clustered?.stop()]);
+  await Promise.all([redis?.stop(), clustered?.stop(), postgres?.destroy()]);
 });
 
 const redisStore =
@@ -41,6 +45,19 @@ const factories: [string, (r?: Retention) => Promise<Store>][] = [
   ['redis', redisStore(() => redis)],
   // A cluster-mode node refuses any script whose keys span slots (CROSSSLOT): the hash tags are proven.
   ['redis (cluster mode)', redisStore(() => clustered)],
+  [
+    'postgres',
+    async (r = {}) =>
+      PostgresStore.connect({
+        url: postgres.url,
+        schema: uniqueSchema(),
+        retentionMessages: r.retentionMessages ?? 1000,
+        retentionMs: r.retentionMs ?? 86_400_000,
+        transactional: 'off',
+        maintenanceMs: 0,
+        poolSize: 4,
+      }),
+  ],
 ];
 
 const T0 = 1_700_000_000_000;
@@ -103,6 +120,18 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       expect(after.lost).toBe(false);
     }));
 
+  it('keeps every well-formed string and JSON value as given: U+0000, astral characters, nested data', () =>
+    withStore(undefined, async (s) => {
+      const odd = 'nul\u0000 tab\t quote" backslash\\ astral\u{1F600} \u2028';
+      const data = { [odd]: [odd, 1.5, 0, 1e21, { deep: { deeper: [null, false, ''] } }], n: 9007199254740991 };
+      const a = await s.append(toDevice('phone'), msg(odd, { message: odd, service: odd, data, id: 'odd:key@1' }), T0);
+      const b = await s.append(broadcast, msg('b', { data: [odd] }), T0);
+      const r = await s.replay({ clientId: 'alice', deviceId: 'phone', after: none, broadcasts: true }, T0 + 1);
+      expect(r.items).toEqual([a.notification, b.notification]);
+      expect(r.items[0]).toMatchObject({ title: odd, message: odd, service: odd, data, id: 'odd:key@1' });
+      expect((await s.append(toDevice('phone'), msg('again', { id: 'odd:key@1' }), T0 + 2)).notification).toEqual(a.notification);
+    }));
+
   it('keeps a later position when the clock goes backwards', () =>
     withStore(undefined, async (s) => {
       const a = await s.append(alice, msg('a'), T0 + 100);
@@ -125,6 +154,31 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
       for (let i = 1; i < order.length; i++) expect(order[i].prev).toEqual(order[i - 1].pos);
       const r = await s.replay({ clientId: 'alice', deviceId: 'x', after: none, broadcasts: false }, T0 + 100);
       expect(r.items.map((n) => n.id)).toEqual(order.map((n) => n.id));
+    }));
+
+  it('a burst of concurrent appends: a repeated key is one notification, count retention holds after it, every stream its own chain', () =>
+    withStore({ retentionMessages: 3 }, async (s) => {
+      const burst = await Promise.all([
+        ...Array.from({ length: 8 }, (_, i) => s.append(alice, msg(`a${i}`, i === 6 ? { id: 'k' } : {}), T0 + i)),
+        s.append(alice, msg('again', { id: 'k' }), T0 + 7),
+        s.append(bob, msg('b0'), T0),
+        s.append(broadcast, msg('x0'), T0),
+        s.append(bob, msg('b1', { ttlMs: 0 }), T0 + 1),
+      ]);
+      const [a6, again] = [burst[6], burst[8]];
+      expect(again).toMatchObject({ duplicate: true });
+      expect(again.notification).toEqual(a6.notification);
+      expect(burst[11].notification.prev).toEqual(burst[9].notification.pos);
+      const r = await s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, T0 + 10);
+      expect(titles(r.items)).toEqual(['a5', 'a6', 'a7']);
+      expect(r.lost).toBe(true);
+      const fromA4 = await s.replay({ clientId: 'alice', deviceId: 'p', after: at(burst[4].notification), broadcasts: false }, T0 + 10);
+      expect(fromA4).toMatchObject({ lost: false });
+      expect(titles(fromA4.items)).toEqual(['a5', 'a6', 'a7']);
+      // Retention goes on from there, one by one.
+      await s.append(alice, msg('a8'), T0 + 20);
+      expect(titles((await s.replay({ clientId: 'alice', deviceId: 'p', after: none, broadcasts: false }, T0 + 30)).items)).toEqual(['a6', 'a7', 'a8']);
+      expect(titles((await s.replay({ clientId: 'bob', deviceId: 'p', after: none, broadcasts: true }, T0 + 30)).items)).toEqual(['b0', 'x0']);
     }));
 
   it("filters device-targeted notifications to their device and never shows another client's", () =>
