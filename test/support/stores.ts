@@ -8,6 +8,8 @@ import { startRedis, type TestRedis, uniquePrefix } from './redis.js';
 export interface StoreRetention {
   retentionMessages?: number;
   retentionMs?: number;
+  /** Inbox events (state changes, updates, deletes) kept per stream. @default retentionMessages */
+  retentionEvents?: number;
 }
 
 export type StoreFactory = (r?: StoreRetention) => Promise<Store>;
@@ -50,11 +52,16 @@ export function storeFactories(): StoreFactories {
         prefix: uniquePrefix(),
         retentionMessages: r.retentionMessages ?? 1000,
         retentionMs: r.retentionMs ?? 86_400_000,
+        retentionEvents: r.retentionEvents,
         streamTtlMs: 3_600_000,
       });
   return {
     list: [
-      ['memory', async (r = {}) => new MemoryStore({ retentionMessages: r.retentionMessages ?? 1000, retentionMs: r.retentionMs ?? 86_400_000 })],
+      [
+        'memory',
+        async (r = {}) =>
+          new MemoryStore({ retentionMessages: r.retentionMessages ?? 1000, retentionMs: r.retentionMs ?? 86_400_000, retentionEvents: r.retentionEvents }),
+      ],
       ['redis', redisStore(() => server(redis))],
       // A cluster-mode node refuses any script whose keys span slots (CROSSSLOT): the hash tags are proven.
       ['redis (cluster mode)', redisStore(() => server(clustered))],
