@@ -1,6 +1,6 @@
 import type { StreamPos } from '../core/cursor.js';
 import { compareListingKeys, type FilterKind, type ListingKey, listingToken } from '../core/inbox.js';
-import type { InboxCounts, InboxItem, InboxItemContent, InboxPage, ItemState, StateChange, StoredNotification } from '../core/types.js';
+import type { InboxCounts, InboxItem, InboxItemContent, ItemState, StateChange, StoredNotification } from '../core/types.js';
 
 /**
  * The inbox rules both stores share (PROTOCOL.md "Inbox"): which items a view sees, counts,
@@ -9,8 +9,8 @@ import type { InboxCounts, InboxItem, InboxItemContent, InboxPage, ItemState, St
  * those over as candidates; the Redis store applies the same rules in Lua where it mutates.
  */
 
-/** One item of a client's inbox as a store hands it over. */
-export interface Candidate {
+/** One item of a client's inbox as a store hands it over; `ref` is the store's own handle (to fetch its content for a page). */
+export interface Candidate<R = unknown> {
   readonly id: string;
   /** Set on a device-targeted item. */
   readonly deviceId: string | null;
@@ -22,8 +22,7 @@ export interface Candidate {
   readonly src: 'c' | 'b';
   /** The client's state of it; undefined = never seen, read or archived. */
   readonly state?: ItemState;
-  /** Its content after updates (asked for the items of a page only, so a store can decode lazily). */
-  content(): InboxItemContent;
+  readonly ref: R;
 }
 
 export const NO_STATE: ItemState = Object.freeze({ seenAt: null, readAt: null, archivedAt: null });
@@ -63,14 +62,13 @@ function matches(s: ItemState, filter: FilterKind): boolean {
   }
 }
 
-function keyOf(c: Candidate): ListingKey {
+function keyOf(c: Candidate<unknown>): ListingKey {
   return { src: c.src, pos: c.pos };
 }
 
 /** The listing item: content, the listing client's id, then state; field order as on the wire. */
-function itemOf(c: Candidate, clientId: string): InboxItem {
-  const content = c.content();
-  const s = c.state ?? NO_STATE;
+export function listedItem(content: InboxItemContent, clientId: string, state: ItemState | undefined): InboxItem {
+  const s = state ?? NO_STATE;
   const item: InboxItem = { id: content.id, clientId } as InboxItem;
   if (content.deviceId !== undefined) item.deviceId = content.deviceId;
   if (content.broadcast) item.broadcast = true;
@@ -88,18 +86,25 @@ function itemOf(c: Candidate, clientId: string): InboxItem {
   return item;
 }
 
+/** A page as {@link pickPage} chooses it: the candidates (the store adds their content), counts, the next token. */
+export interface PickedPage<R> {
+  page: Candidate<R>[];
+  unseen: number;
+  unread: number;
+  next: string | null;
+}
+
 /**
  * One page of an inbox and its counts. `own` and `broadcasts` are the candidates of each stream in
  * position order (oldest first); the page merges them newest first (see compareListingKeys).
  */
-export function inboxPage(
-  own: readonly Candidate[],
-  broadcasts: readonly Candidate[],
-  q: { clientId: string; deviceId: string | null; limit: number; before: ListingKey | null; filter: FilterKind },
-): InboxPage {
-  const items: InboxItem[] = [];
+export function pickPage<R>(
+  own: readonly Candidate<R>[],
+  broadcasts: readonly Candidate<R>[],
+  q: { deviceId: string | null; limit: number; before: ListingKey | null; filter: FilterKind },
+): PickedPage<R> {
+  const page: Candidate<R>[] = [];
   let more = false;
-  let last: Candidate | undefined;
   let unseen = 0;
   let unread = 0;
   let i = own.length - 1;
@@ -114,17 +119,15 @@ export function inboxPage(
     }
     if (more || !matches(s, q.filter)) continue;
     if (q.before !== null && compareListingKeys(keyOf(c), q.before) >= 0) continue;
-    if (items.length === q.limit) more = true;
-    else {
-      items.push(itemOf(c, q.clientId));
-      last = c;
-    }
+    if (page.length === q.limit) more = true;
+    else page.push(c);
   }
-  return { items, unseen, unread, next: more && last ? listingToken(keyOf(last), last.epoch) : null };
+  const last = page.at(-1);
+  return { page, unseen, unread, next: more && last ? listingToken(keyOf(last), last.epoch) : null };
 }
 
 /** Counts of several views at once (null = the backend view), in the order asked. */
-export function inboxCounts(candidates: Iterable<Candidate>, deviceIds: readonly (string | null)[]): InboxCounts[] {
+export function inboxCounts(candidates: Iterable<Candidate<unknown>>, deviceIds: readonly (string | null)[]): InboxCounts[] {
   const shared = { unseen: 0, unread: 0 };
   const all = { unseen: 0, unread: 0 };
   const byDevice = new Map<string, InboxCounts>();

@@ -18,7 +18,7 @@ import type {
   StoredNotification,
   Target,
 } from '../core/types.js';
-import { applyChange, type Candidate, changeFlags, contentOf, inboxCounts, inboxPage, visibleTo } from './inbox.js';
+import { applyChange, type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage, visibleTo } from './inbox.js';
 import { mergeByPosition, mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface MemoryStoreOptions {
@@ -190,8 +190,11 @@ class Stream {
   }
 }
 
-function candidate(n: StoredNotification, src: 'c' | 'b', stream: Stream, state: ItemState | undefined): Candidate {
-  return { id: n.id, deviceId: n.deviceId, pos: n.pos, epoch: n.epoch, src, state, content: () => stream.content.get(n.id) ?? contentOf(n) };
+/** A candidate whose `ref` gives its content now. */
+type Item = Candidate<() => InboxItemContent>;
+
+function candidate(n: StoredNotification, src: 'c' | 'b', stream: Stream, state: ItemState | undefined): Item {
+  return { id: n.id, deviceId: n.deviceId, pos: n.pos, epoch: n.epoch, src, state, ref: () => stream.content.get(n.id) ?? contentOf(n) };
 }
 
 /** What the store keeps per client beside its stream: when it registered, its state of broadcasts. */
@@ -338,16 +341,16 @@ export class MemoryStore implements Store {
   }
 
   /** The client's inbox items of each stream in position order (what listings, counts and changes work on). */
-  #candidates(clientId: string, now: number): { own: Candidate[]; broadcasts: Candidate[]; stream: Stream | undefined } {
+  #candidates(clientId: string, now: number): { own: Item[]; broadcasts: Item[]; stream: Stream | undefined } {
     const stream = this.#trimmed(clientId, now);
-    const own: Candidate[] = [];
+    const own: Item[] = [];
     if (stream) {
       for (const n of stream.notifications.after(null)) {
         if (stream.item(n.id, now) !== n) continue;
         own.push(candidate(n, 'c', stream, stream.states.get(n.id)));
       }
     }
-    const broadcasts: Candidate[] = [];
+    const broadcasts: Item[] = [];
     const client = this.#clients.get(clientId);
     const bc = this.#trimmed(BROADCAST, now);
     if (client && bc) {
@@ -363,7 +366,8 @@ export class MemoryStore implements Store {
     checkInboxQuery(q);
     const before = parseListingToken(q.before);
     const { own, broadcasts } = this.#candidates(q.clientId, now);
-    return inboxPage(own, broadcasts, { clientId: q.clientId, deviceId: q.deviceId, limit: q.limit, before, filter: q.filter ?? 'default' });
+    const { page, ...rest } = pickPage(own, broadcasts, { deviceId: q.deviceId, limit: q.limit, before, filter: q.filter ?? 'default' });
+    return { items: page.map((c) => listedItem(c.ref(), q.clientId, c.state)), ...rest };
   }
 
   async inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]> {
@@ -375,15 +379,15 @@ export class MemoryStore implements Store {
     checkStateChange(change);
     const { own, broadcasts, stream } = this.#candidates(clientId, now);
     const inScope = [...own, ...broadcasts].filter((c) => visibleTo(c, change.scope));
-    let targets: Candidate[] = inScope;
+    let targets: Item[] = inScope;
     if (change.ids !== undefined) {
-      const byId = new Map<string, Candidate[]>();
+      const byId = new Map<string, Item[]>();
       for (const c of inScope) byId.get(c.id)?.push(c) ?? byId.set(c.id, [c]);
       targets = [...new Set(change.ids)].flatMap((id) => byId.get(id) ?? []);
     }
     const client = this.#clients.get(clientId);
     const changed = new Set<string>();
-    const after = new Map<Candidate, ItemState>();
+    const after = new Map<Item, ItemState>();
     for (const c of targets) {
       const next = applyChange(c.state, change, now);
       if (!next) continue;

@@ -110,11 +110,6 @@ export function fromEntry(clientId: string | null, epoch: string, id: string, fi
   return n;
 }
 
-/** A notification entry's id without parsing its JSON: `j` starts with `{"id":"`, and ids hold no quote. */
-export function entryItemId(json: string): string {
-  return json.slice(7, json.indexOf('"', 7));
-}
-
 /** An event entry as the store hands it out (the same object fromEntry reads back). */
 export function eventEntry(
   clientId: string | null,

@@ -1,27 +1,16 @@
-import { isAfter, posToStreamId, streamIdToPos } from '../core/cursor.js';
+import { posToStreamId, streamIdToPos } from '../core/cursor.js';
 import type { InboxItemContent, ItemState, StoredNotification } from '../core/types.js';
 import { type Candidate, contentOf } from './inbox.js';
-import { entryItemId, fromEntry, optPos } from './redis-entries.js';
+import { fromEntry } from './redis-entries.js';
 
 /**
- * The Redis store's inbox reads: a client's keys read in one transaction, a per-node cache of the
- * broadcast stream, and the candidates (store/inbox.ts) built from them. Field names are those of
- * redis-scripts.ts.
+ * The Redis store's side of the inbox in JS: a per-node cache of the broadcast stream (the client
+ * scripts cannot read it: another cluster slot) and how its entries become candidates. Field names
+ * are those of redis-scripts.ts.
  */
 
-/** One read of a client's keys (one transaction: one slot, one consistent view). */
-export interface ClientSnapshot {
-  /** When the client registered (ms), or null: no broadcasts in its inbox. */
-  reg: number | null;
-  /** The inbox hash. */
-  x: Record<string, string>;
-  /** The notifications, oldest first: [position, fields]. */
-  entries: [string, string[]][];
-  epoch: string;
-}
-
 /** `<seenAt>,<readAt>,<archivedAt>` ('' = not) → state. */
-export function parseState(v: string | undefined): ItemState | undefined {
+export function parseState(v: string | undefined | null): ItemState | undefined {
   if (!v) return undefined;
   const c1 = v.indexOf(',');
   const c2 = v.indexOf(',', c1 + 1);
@@ -29,49 +18,51 @@ export function parseState(v: string | undefined): ItemState | undefined {
   return { seenAt: t(v.slice(0, c1)), readAt: t(v.slice(c1 + 1, c2)), archivedAt: t(v.slice(c2 + 1)) };
 }
 
-/** An updated item's content from the inbox hash (`u:<id>` = `<version>|<JSON>`), if updated. */
-function updatedContent(x: Record<string, string>, id: string): InboxItemContent | undefined {
-  const u = x[`u:${id}`];
-  return u === undefined ? undefined : (JSON.parse(u.slice(u.indexOf('|') + 1)) as InboxItemContent);
+/** An updated item's content from its inbox hash value (`<version>|<JSON>`), if updated. */
+export function updatedContent(u: string | undefined | null): InboxItemContent | undefined {
+  return u === undefined || u === null || u === '' ? undefined : (JSON.parse(u.slice(u.indexOf('|') + 1)) as InboxItemContent);
 }
 
-/** Within retention by age: what trimAge keeps (positions at or after now - retention). */
-function retained(pos: string, now: number, retentionMs: number): boolean {
-  return now - retentionMs <= 0 || Number(pos.slice(0, pos.indexOf('-'))) >= now - retentionMs;
+/** Within retention by age: what the scripts keep (positions at or after now - retention). */
+function retained(ms: number, now: number, retentionMs: number): boolean {
+  return now - retentionMs <= 0 || ms >= now - retentionMs;
+}
+
+/** One read of a client's keys (one transaction: one slot, one consistent view). */
+export interface ClientSnapshot {
+  /** When the client registered (ms), or null: no broadcasts in its inbox. */
+  reg: number | null;
+  /** The meta hash: stream bounds and the item index (`n:<id>`). */
+  meta: Record<string, string>;
+  /** The inbox hash. */
+  x: Record<string, string>;
 }
 
 /**
- * The client's own items, oldest first: retained, not expired, not deleted or replaced. Reads the
- * three fields it needs per entry and decodes an entry's JSON only when its content is asked for.
+ * The client's own items, oldest first, from the index in its meta hash (no stream body is read):
+ * retained, not expired, not deleted or replaced. `ref` is the item's position as a stream id.
  */
-export function clientCandidates(clientId: string, snap: ClientSnapshot, now: number, retentionMs: number): Candidate[] {
-  const out: Candidate[] = [];
-  const { x, epoch } = snap;
-  for (const [pos, fields] of snap.entries) {
-    if (!retained(pos, now, retentionMs)) continue;
-    let json = '';
-    let device = '';
-    let expires = '';
-    for (let i = 0; i < fields.length; i += 2) {
-      const k = fields[i];
-      if (k === 'j') json = fields[i + 1];
-      else if (k === 'd') device = fields[i + 1];
-      else if (k === 'x') expires = fields[i + 1];
-    }
+export function clientCandidates(snap: ClientSnapshot, now: number, retentionMs: number): Candidate<string>[] {
+  const out: Candidate<string>[] = [];
+  const { meta, x } = snap;
+  const epoch = meta.epoch ?? '';
+  for (const field in meta) {
+    if (!field.startsWith('n:')) continue;
+    const v = meta[field];
+    const s1 = v.indexOf(' ');
+    const s2 = v.indexOf(' ', s1 + 1);
+    const p = v.slice(0, s1);
+    const pos = streamIdToPos(p);
+    if (!retained(pos.ms, now, retentionMs)) continue;
+    const expires = v.slice(s2 + 1);
     if (expires !== '' && Number(expires) <= now) continue;
-    const id = entryItemId(json);
+    const id = field.slice(2);
     if (x[`g:${id}`] !== undefined) continue;
-    out.push({
-      id,
-      deviceId: device === '' ? null : device,
-      pos: streamIdToPos(pos),
-      epoch,
-      src: 'c',
-      state: parseState(x[`s:${id}`]),
-      content: () => updatedContent(x, id) ?? contentOf(fromEntry(clientId, epoch, pos, fields)),
-    });
+    const device = v.slice(s1 + 1, s2);
+    out.push({ id, deviceId: device === '' ? null : device, pos, epoch, src: 'c', state: parseState(x[`s:${id}`]), ref: p });
   }
-  return out;
+  // A hash has no order; positions do.
+  return out.sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
 }
 
 export interface Cached {
@@ -135,7 +126,7 @@ export class BroadcastCache {
   }
 
   #apply(reply: unknown[]): Cached {
-    const [epoch, last, trimmed] = reply as [string, string, string];
+    const [epoch, last] = reply as [string, string];
     let c = this.#cached;
     if (reply.length > 3) {
       const full = reply[3] === '1';
@@ -146,9 +137,9 @@ export class BroadcastCache {
       for (let i = 5 + 2 * n; i < reply.length; i += 2) x[reply[i] as string] = reply[i + 1] as string;
       c = { epoch, last, items, x };
     } else if (epoch !== c.epoch) c = { epoch, last, items: [], x: {} };
-    const cut = optPos(trimmed);
-    let drop = Math.max(0, c.items.length - this.#retentionMessages);
-    while (drop < c.items.length && cut !== null && !isAfter(c.items[drop].pos, cut)) drop++;
+    // Retention by count, as the scripts apply it (exactly); by age at use. Not by \`trimmed\`:
+    // the event bound moves it past notifications that are still held.
+    const drop = c.items.length - this.#retentionMessages;
     if (drop > 0) c = { ...c, items: c.items.slice(drop) };
     this.#cached = c;
     return c;
@@ -160,12 +151,18 @@ export class BroadcastCache {
  * ms; 0 = every broadcast, for global changes), retained, not expired, not deleted or replaced;
  * with the client's state of each (`b:<position>` in its inbox hash).
  */
-export function broadcastCandidates(b: Cached, clientX: Record<string, string> | null, reg: number, now: number, retentionMs: number): Candidate[] {
-  const out: Candidate[] = [];
+export function broadcastCandidates(
+  b: Cached,
+  clientX: Record<string, string> | null,
+  reg: number,
+  now: number,
+  retentionMs: number,
+): Candidate<() => InboxItemContent>[] {
+  const out: Candidate<() => InboxItemContent>[] = [];
   for (const n of b.items) {
     if (n.pos.ms < reg) continue;
+    if (!retained(n.pos.ms, now, retentionMs)) continue;
     const pos = posToStreamId(n.pos);
-    if (!retained(pos, now, retentionMs)) continue;
     if (n.expiresAt !== null && n.expiresAt <= now) continue;
     if (b.x[`g:${n.id}`] !== undefined) continue;
     out.push({
@@ -175,7 +172,7 @@ export function broadcastCandidates(b: Cached, clientX: Record<string, string> |
       epoch: n.epoch,
       src: 'b',
       state: clientX ? parseState(clientX[`b:${pos}`]) : undefined,
-      content: () => updatedContent(b.x, n.id) ?? contentOf(n),
+      ref: () => updatedContent(b.x[`u:${n.id}`]) ?? contentOf(n),
     });
   }
   return out;

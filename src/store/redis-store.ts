@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import type {
   AppendResult,
   InboxCounts,
+  InboxItem,
   InboxItemContent,
   InboxPage,
   InboxQuery,
@@ -20,10 +21,10 @@ import type {
   StoredNotification,
   Target,
 } from '../core/types.js';
-import { type Candidate, changeFlags, inboxCounts, inboxPage, visibleTo } from './inbox.js';
+import { type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage } from './inbox.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
-import { BroadcastCache, broadcastCandidates, type ClientSnapshot, clientCandidates } from './redis-inbox.js';
-import { APPEND_LUA, BROADCAST_SYNC_LUA, ITEM_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
+import { BroadcastCache, broadcastCandidates, type ClientSnapshot, clientCandidates, updatedContent } from './redis-inbox.js';
+import { APPEND_LUA, BROADCAST_SYNC_LUA, ITEM_LUA, ITEM_READ_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
 import { mergeByPosition, mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface RedisStoreOptions {
@@ -74,6 +75,7 @@ interface Scripts {
   heraldReplay: Script;
   heraldSaveCursor: Script;
   heraldSetState: Script;
+  heraldItemRead: Script;
   heraldItem: Script;
   heraldBroadcastSync: Script;
 }
@@ -154,6 +156,7 @@ export class RedisStore implements Store {
     this.#redis.defineCommand('heraldReplay', { numberOfKeys: 4, lua: REPLAY_LUA });
     this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
     this.#redis.defineCommand('heraldSetState', { numberOfKeys: 5, lua: SET_STATE_LUA });
+    this.#redis.defineCommand('heraldItemRead', { numberOfKeys: 3, lua: ITEM_READ_LUA });
     this.#redis.defineCommand('heraldItem', { numberOfKeys: 4, lua: ITEM_LUA });
     this.#redis.defineCommand('heraldBroadcastSync', { numberOfKeys: 3, lua: BROADCAST_SYNC_LUA });
     this.#scripts = this.#redis as unknown as Scripts;
@@ -367,31 +370,31 @@ export class RedisStore implements Store {
     await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`);
   }
 
-  /** One transaction over a client's keys: registration, inbox hash, notifications, epoch. */
-  async #snapshot(clientId: string): Promise<ClientSnapshot> {
-    const replies = await this.#redis
+  /** One transaction over a client's keys: registration, meta hash (with the item index), inbox hash. */
+  #snapshot(clientId: string): Promise<ClientSnapshot> {
+    return this.#redis
       .multi()
       .hget(this.#key(clientId, 'cur'), 'reg')
+      .hgetall(this.#key(clientId, 'm'))
       .hgetall(this.#key(clientId, 'x'))
-      .xrange(this.#key(clientId, 's'), '-', '+')
-      .hget(this.#key(clientId, 'm'), 'epoch')
-      .exec();
-    if (!replies) throw new Error('inbox read aborted');
-    for (const [err] of replies) if (err) throw err;
-    const reg = replies[0][1] as string | null;
-    return {
-      reg: reg === null ? null : Number(reg),
-      x: replies[1][1] as Record<string, string>,
-      entries: replies[2][1] as [string, string[]][],
-      epoch: (replies[3][1] as string | null) ?? '',
-    };
+      .exec()
+      .then((replies) => {
+        if (!replies) throw new Error('inbox read aborted');
+        for (const [err] of replies) if (err) throw err;
+        const reg = replies[0][1] as string | null;
+        return { reg: reg === null ? null : Number(reg), meta: replies[1][1] as Record<string, string>, x: replies[2][1] as Record<string, string> };
+      });
   }
 
-  /** The client's items of each stream, oldest first. */
-  async #candidates(clientId: string, now: number, read?: Promise<ClientSnapshot>): Promise<{ own: Candidate[]; broadcasts: Candidate[] }> {
-    const [snap, bc] = await Promise.all([read ?? this.#snapshot(clientId), this.#broadcasts.fresh()]);
+  /** The client's items of each stream, oldest first: its own from a snapshot, the broadcasts from this node's cache. */
+  async #candidates(
+    now: number,
+    read: Promise<ClientSnapshot>,
+  ): Promise<{ snap: ClientSnapshot; own: Candidate<string>[]; broadcasts: Candidate<() => InboxItemContent>[] }> {
+    const [snap, bc] = await Promise.all([read, this.#broadcasts.fresh()]);
     return {
-      own: clientCandidates(clientId, snap, now, this.#retentionMs),
+      snap,
+      own: clientCandidates(snap, now, this.#retentionMs),
       broadcasts: snap.reg === null ? [] : broadcastCandidates(bc, snap.x, snap.reg, now, this.#retentionMs),
     };
   }
@@ -399,20 +402,54 @@ export class RedisStore implements Store {
   async listInbox(q: InboxQuery, now: number): Promise<InboxPage> {
     checkInboxQuery(q);
     const before = parseListingToken(q.before);
-    const { own, broadcasts } = await this.#candidates(q.clientId, now);
-    return inboxPage(own, broadcasts, { clientId: q.clientId, deviceId: q.deviceId, limit: q.limit, before, filter: q.filter ?? 'default' });
+    const { snap, own, broadcasts } = await this.#candidates(now, this.#snapshot(q.clientId));
+    const { page, ...rest } = pickPage<string | (() => InboxItemContent)>(own, broadcasts, {
+      deviceId: q.deviceId,
+      limit: q.limit,
+      before,
+      filter: q.filter ?? 'default',
+    });
+    // The bodies of the page's own items only, in one transaction.
+    const mine = page.filter((c) => c.src === 'c' && snap.x[`u:${c.id}`] === undefined);
+    const bodies = new Map<string, string[]>();
+    if (mine.length > 0) {
+      const multi = this.#redis.multi();
+      for (const c of mine) multi.xrange(this.#key(q.clientId, 's'), c.ref as string, c.ref as string);
+      const replies = await multi.exec();
+      if (!replies) throw new Error('inbox read aborted');
+      replies.forEach(([err, r], i) => {
+        if (err) throw err;
+        const entry = (r as [string, string[]][])[0];
+        if (entry) bodies.set(mine[i].ref as string, entry[1]);
+      });
+    }
+    const items: InboxItem[] = [];
+    for (const c of page) {
+      let content: InboxItemContent | undefined;
+      if (typeof c.ref === 'function') content = c.ref();
+      else {
+        const fields = bodies.get(c.ref);
+        content = updatedContent(snap.x[`u:${c.id}`]) ?? (fields && contentOf(fromEntry(q.clientId, c.epoch, c.ref, fields)));
+      }
+      // An item that retention dropped between the two reads is left out.
+      if (content) items.push(listedItem(content, q.clientId, c.state));
+    }
+    return { items, ...rest };
   }
 
   async inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]> {
-    const { own, broadcasts } = await this.#candidates(clientId, now);
+    const { own, broadcasts } = await this.#candidates(now, this.#snapshot(clientId));
     return inboxCounts([...own, ...broadcasts], deviceIds);
   }
 
   async setState(clientId: string, change: StateChange, now: number): Promise<StateResult> {
     checkStateChange(change);
-    // The script cannot read the broadcast stream (another slot): it gets the live broadcasts.
-    const bc = await this.#broadcasts.fresh();
-    const live = broadcastCandidates(bc, null, 0, now, this.#retentionMs).flatMap((c) => [posToStreamId(c.pos), c.id]);
+    // No script can read the broadcast stream (another slot): it gets the live broadcasts it may change.
+    const wanted = change.ids === undefined ? null : new Set(change.ids);
+    const live: string[] = [];
+    for (const c of broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs)) {
+      if (wanted === null || wanted.has(c.id)) live.push(posToStreamId(c.pos), c.id);
+    }
     const flag = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
     const eventId = uuidv7(now);
     const flags = changeFlags(change);
@@ -441,13 +478,9 @@ export class RedisStore implements Store {
       ...ids,
       ...live,
     ) as Promise<(string | number)[]>;
-    // Sent right behind the script on the same connection: the counts see the change.
-    const read = this.#snapshot(clientId);
-    const [reply, { own, broadcasts }] = await Promise.all([script, this.#candidates(clientId, now, read)]);
-    const counts = inboxCounts(
-      [...own, ...broadcasts].filter((c) => visibleTo(c, change.scope)),
-      [change.scope],
-    )[0];
+    // Read right behind the script on the same connection: the counts see the change.
+    const [reply, { own, broadcasts }] = await Promise.all([script, this.#candidates(now, this.#snapshot(clientId))]);
+    const [counts] = inboxCounts([...own, ...broadcasts], [change.scope]);
     const updated = Number(reply[0]);
     if (updated === 0) return { updated: 0, ...counts, event: null };
     const event: StateEvent =
@@ -458,52 +491,49 @@ export class RedisStore implements Store {
     return { updated, ...counts, event: entry };
   }
 
-  /** A listed item of a client's stream (null: a broadcast), as the compare-and-set scripts need it. */
-  async #findItem(clientId: string | null, id: string, now: number): Promise<Candidate | undefined> {
-    if (clientId === null) return broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs).find((c) => c.id === id);
-    return clientCandidates(clientId, await this.#snapshot(clientId), now, this.#retentionMs).find((c) => c.id === id);
-  }
-
   /**
-   * Runs ITEM_LUA against an item read just before: compare and set, so a concurrent update makes
-   * it read again (a few times; updates of one item are rare and short).
+   * Reads a listed item and runs ITEM_LUA against what it read: compare and set, so a concurrent
+   * update makes it read again (a few times; updates of one item are rare and short).
    */
   async #changeItem(
     clientId: string | null,
     id: string,
     now: number,
     mode: 'update' | 'delete',
-    build: (c: Candidate, content: InboxItemContent) => { item?: InboxItemContent; event: StoredNotification['event'] },
+    build: (content: InboxItemContent) => { item?: InboxItemContent; event: StoredNotification['event'] },
   ): Promise<{ item?: InboxItemContent; event: StoredNotification } | null> {
     const tag = clientId ?? BROADCAST_TAG;
+    const [s, e, m, x] = [this.#key(tag, 's'), this.#key(tag, 'e'), this.#key(tag, 'm'), this.#key(tag, 'x')];
     for (let attempt = 0; attempt < 10; attempt++) {
-      const c = await this.#findItem(clientId, id, now);
-      if (!c) return null;
-      const content = c.content();
-      const { item, event } = build(c, content);
+      const read = (await this.#scripts.heraldItemRead(s, m, x, now, this.#retentionMs, id)) as [string, string[], string] | [];
+      if (read.length === 0) return null;
+      const [p, fields, u] = read;
+      const n = fromEntry(clientId, '', p, fields);
+      const content = updatedContent(u) ?? contentOf(n);
+      const { item, event } = build(content);
       const eventId = uuidv7(now);
       const reply = (await this.#scripts.heraldItem(
-        this.#key(tag, 's'),
-        this.#key(tag, 'e'),
-        this.#key(tag, 'm'),
-        this.#key(tag, 'x'),
+        s,
+        e,
+        m,
+        x,
         now,
         this.#retentionMessages,
         this.#retentionMs,
         this.#retentionEvents,
         this.#streamTtlMs,
         mode,
-        posToStreamId(c.pos),
+        p,
         id,
         String(content.version),
         item ? `${item.version}|${JSON.stringify(item)}` : '',
         eventJson(eventId, now, event),
-        c.deviceId ?? '',
-        content.collapseKey ?? '',
+        n.deviceId ?? '',
+        n.collapseKey ?? '',
       )) as string[];
       if (reply[0] === 'gone') return null;
       if (reply[0] === 'ok') {
-        const entry = eventEntry(clientId, c.deviceId, mode, event, eventId, now, { pos: reply[1], prev: reply[2], epoch: reply[3] });
+        const entry = eventEntry(clientId, n.deviceId, mode, event, eventId, now, { pos: reply[1], prev: reply[2], epoch: reply[3] });
         return { item, event: entry };
       }
     }
@@ -511,7 +541,7 @@ export class RedisStore implements Store {
   }
 
   async updateItem(clientId: string | null, id: string, patch: ItemPatch, now: number): Promise<{ item: InboxItemContent; event: StoredNotification } | null> {
-    const r = await this.#changeItem(clientId, id, now, 'update', (_c, old) => {
+    const r = await this.#changeItem(clientId, id, now, 'update', (old) => {
       const item: InboxItemContent = { ...old, version: old.version + 1, updatedAt: now };
       if (patch.title !== undefined) item.title = patch.title;
       if (patch.message !== undefined) item.message = patch.message;

@@ -3,6 +3,8 @@ import { type Cursor, START } from '../../src/core/cursor.js';
 import { HeraldError } from '../../src/core/errors.js';
 import { inboxEvent } from '../../src/core/inbox.js';
 import type { InboxItem, InboxQuery, PublishInput, StateChange, Store, StoredNotification, Target } from '../../src/core/types.js';
+import { RedisStore } from '../../src/store/redis-store.js';
+import { uniquePrefix } from '../support/redis.js';
 import { type StoreRetention, storeFactories } from '../support/stores.js';
 
 /**
@@ -469,6 +471,28 @@ describe.each(stores.list)('Inbox contract: %s', (_name, make) => {
       expect(titles((await list(s, {}, T0 + 3001)).items)).toEqual(['m5', 'm4', 'm3', 'm2', 'm1']);
     }));
 
+  it("the events' own bound never hides items: broadcasts updated more often than retentionEvents stay listed", () =>
+    withStore({ retentionMessages: 5, retentionEvents: 2 }, async (s) => {
+      await register(s, 'alice', T0);
+      const b1 = await publish(s, broadcast, 'b1', T0 + 1);
+      await publish(s, broadcast, 'b2', T0 + 2);
+      const a = await publish(s, alice, 'a', T0 + 3);
+      for (let i = 0; i < 6; i++) await s.updateItem(null, b1.id, { title: `b1 v${i + 2}` }, T0 + 10 + i);
+      for (let i = 0; i < 6; i++) await s.updateItem('alice', a.id, { title: `a v${i + 2}` }, T0 + 20 + i);
+      const page = await list(s, {}, T0 + 30);
+      expect(page.items.map((i) => [i.title, i.version])).toEqual([
+        ['a v7', 7],
+        ['b2', 1],
+        ['b1 v7', 7],
+      ]);
+      expect(page).toMatchObject({ unseen: 3, unread: 3 });
+      expect((await set(s, { all: true, read: true }, T0 + 31)).updated).toBe(3);
+      // A device that was away for more events than are kept has lost something; one that was not, has not.
+      expect((await s.replay({ clientId: 'alice', deviceId: 'p', after: at(a, b1), broadcasts: true }, T0 + 32)).lost).toBe(true);
+      const heads = await s.heads('alice');
+      expect((await s.replay({ clientId: 'alice', deviceId: 'p', after: heads, broadcasts: true }, T0 + 32)).lost).toBe(false);
+    }));
+
   it('1 000 concurrent setState calls from 5 scopes end with counts equal to a serial recount', () =>
     withStore(undefined, async (s) => {
       await register(s, 'alice', T0);
@@ -547,4 +571,80 @@ describe.each(stores.list)('Inbox contract: %s', (_name, make) => {
       expect(await field(set(s, { ids: ['a'], seen: false, read: true }, T0))).toBe('seen');
       expect(await field(set(s, { ids: ['a'], read: 'yes' as unknown as boolean }, T0))).toBe('read');
     }));
+});
+
+describe('RedisStore inbox specifics', () => {
+  const open = (url: string, prefix: string, extra: Partial<Parameters<typeof RedisStore.connect>[0]> = {}) =>
+    RedisStore.connect({ url, prefix, retentionMessages: 10, retentionMs: 60_000, ...extra });
+
+  it("keeps every inbox key under the client's hash tag, each with a TTL; the index lives in the meta hash", async () => {
+    const prefix = uniquePrefix();
+    const s = await open(stores.clustered().url, prefix);
+    try {
+      await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
+      const a = (await s.append(alice, msg('a', { collapseKey: 'k' }), T0 + 1)).notification;
+      const news = (await s.append(broadcast, msg('news', { collapseKey: 'n' }), T0 + 2)).notification;
+      await s.setState('alice', { ids: [a.id, news.id], read: true, scope: 'phone', by: 'phone' }, T0 + 3);
+      await s.updateItem('alice', a.id, { title: 'a2' }, T0 + 4);
+      await s.updateItem(null, news.id, { title: 'news 2' }, T0 + 5);
+      const keys = (await s.redis.keys(`${prefix}*`)).sort();
+      expect(keys).toEqual(
+        ['{alice}:s', '{alice}:e', '{alice}:m', '{alice}:x', '{alice}:cur', '{!broadcast}:s', '{!broadcast}:e', '{!broadcast}:m', '{!broadcast}:x']
+          .map((k) => prefix + k)
+          .sort(),
+      );
+      for (const k of keys) expect(await s.redis.pttl(k)).toBeGreaterThan(0);
+      const meta = await s.redis.hgetall(`${prefix}{alice}:m`);
+      expect(meta[`n:${a.id}`]).toBe(`${T0 + 1}-0  `);
+      expect(meta.oldest).toBe(`${T0 + 1}-0`);
+      expect(await s.redis.hget(`${prefix}{alice}:x`, `b:${T0 + 2}-0`)).toBe(`${T0 + 3},${T0 + 3},`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('retention drops index entries with their notifications; a stream from before the oldest mark is trimmed by age all the same', async () => {
+    const prefix = uniquePrefix();
+    const s = await open(stores.redis().url, prefix, { retentionMessages: 3, retentionMs: 1000 });
+    try {
+      for (let i = 0; i < 5; i++) await s.append(alice, msg(`m${i}`), T0 + i);
+      const index = async () => Object.keys(await s.redis.hgetall(`${prefix}{alice}:m`)).filter((k) => k.startsWith('n:')).length;
+      expect(await index()).toBe(3);
+      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 2}-0`);
+      // A stream written before `oldest` was kept: the age check looks at the stream itself.
+      await s.redis.hdel(`${prefix}{alice}:m`, 'oldest');
+      await s.append(alice, msg('late'), T0 + 1003);
+      expect(titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, T0 + 1003)).items)).toEqual(['late', 'm4', 'm3']);
+      expect(await index()).toBe(3);
+      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 3}-0`);
+      // Everything ages out: the index empties, the mark goes, and the next append starts both again.
+      await s.replay({ clientId: 'alice', deviceId: 'p', after: START, broadcasts: false }, T0 + 5000);
+      expect(await index()).toBe(0);
+      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBeNull();
+      await s.append(alice, msg('again'), T0 + 6000);
+      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 6000}-0`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("another node's broadcast update, delete and state are seen by this node's broadcast cache at once", async () => {
+    const prefix = uniquePrefix();
+    const [one, two] = await Promise.all([open(stores.redis().url, prefix), open(stores.redis().url, prefix)]);
+    try {
+      await one.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
+      const b1 = (await one.append(broadcast, msg('b1'), T0 + 1)).notification;
+      expect(titles((await two.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null }, T0 + 2)).items)).toEqual(['b1']);
+      const b2 = (await two.append(broadcast, msg('b2'), T0 + 3)).notification;
+      await two.updateItem(null, b1.id, { title: 'b1 v2' }, T0 + 4);
+      expect(titles((await one.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null }, T0 + 5)).items)).toEqual(['b2', 'b1 v2']);
+      await one.deleteItem(null, b2.id, T0 + 6);
+      await one.setState('alice', { ids: [b1.id], read: true, scope: null, by: null }, T0 + 7);
+      const page = await two.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null }, T0 + 8);
+      expect(page.items.map((i) => [i.title, i.readAt])).toEqual([['b1 v2', T0 + 7]]);
+      expect(page).toMatchObject({ unseen: 0, unread: 0 });
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
 });
