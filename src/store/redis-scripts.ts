@@ -387,7 +387,8 @@ return out
  * Item states. KEYS: stream, events, meta, inbox hash, cursor hash. ARGV: now, maxlen, retention
  * ms, max events, key ttl ms, scope ('' = the backend view), mode ('ids' or 'all'), seen, read,
  * archived (each '1', '0' or '' = not given), epoch (if this creates the stream), the event JSON
- * before and after its \`ids\`/\`all\` member, the number of ids N, the N ids, then the live
+ * before and after its \`ids\`/\`all\` member, the oldest live broadcast's position ('' = none),
+ * the number of ids N, the N ids, then the live
  * broadcasts (all of them, or for 'ids' those with one of the ids) as position, id pairs, oldest
  * first: no script can read the broadcast stream (another slot), so the caller's cache names them.
  * Applies the change to the given ids among the items the scope can list (found through the index:
@@ -401,7 +402,7 @@ local seen, read, archived = ARGV[8], ARGV[9], ARGV[10]
 trimAll(KEYS[1], KEYS[2], KEYS[3], now, maxlen, retms, tonumber(ARGV[4]))
 catchUp(KEYS[1], KEYS[3], maxlen)
 local oldest = redis.call('HGET', KEYS[3], 'oldest')
-local nids = tonumber(ARGV[14])
+local nids = tonumber(ARGV[15])
 local reg = tonumber(redis.call('HGET', KEYS[5], 'reg') or '')
 -- The items to change (their ids and inbox hash fields), in the order of the ids given (each id
 -- once; a client item and a broadcast may share an id), or every item the scope can list.
@@ -412,7 +413,7 @@ local function target(id, field)
 end
 local bcast = {}
 if reg then
-  for k = 15 + nids, #ARGV, 2 do
+  for k = 16 + nids, #ARGV, 2 do
     if pos(ARGV[k]) >= reg then bcast[#bcast + 1] = {ARGV[k], ARGV[k + 1]} end
   end
 end
@@ -439,7 +440,7 @@ if all then
   for _, b in ipairs(bcast) do target(b[2], 'b:' .. b[1]) end
 else
   local ids, seenId = {}, {}
-  for k = 15, 14 + nids do
+  for k = 16, 15 + nids do
     local id = ARGV[k]
     if not seenId[id] then
       seenId[id] = true
@@ -506,18 +507,21 @@ if #tfields > 0 then
   for off = 0, #dels - 1, 1000 do redis.call('HDEL', KEYS[4], unpack(dels, off + 1, math.min(off + 1000, #dels))) end
 end
 if updated == 0 then return {0, '', '', ''} end
--- Keep the inbox hash to what is still held: once it has grown well past what full streams need,
--- fields of items and broadcasts retention dropped go (a full pass, seldom).
-if redis.call('HLEN', KEYS[4]) > 3 * (maxlen + 1000) then
+-- Keep the inbox hash to what is still held: once it has grown past what full streams can need (five
+-- kinds of fields, each at most one per held notification or broadcast), fields of items and
+-- broadcasts retention dropped go (a full pass, seldom).
+if redis.call('HLEN', KEYS[4]) > 6 * maxlen + 64 then
   local x = redis.call('HGETALL', KEYS[4])
   local live = {}
-  for k = 15 + nids, #ARGV, 2 do live[ARGV[k]] = true end
+  for k = 16 + nids, #ARGV, 2 do live[ARGV[k]] = true end
+  local firstb = ARGV[14]
   for i = 1, #x, 2 do
     local field, v = x[i], x[i + 1]
     local kind = string.sub(field, 1, 2)
     local drop
     if kind == 'b:' then
-      drop = all and not live[string.sub(field, 3)]
+      local bp = string.sub(field, 3)
+      if all then drop = not live[bp] else drop = firstb == '' or before(bp, firstb) end
     elseif kind == 'k:' then
       drop = not oldest or before(string.sub(v, 1, string.find(v, ' ', 1, true) - 1), oldest)
     else

@@ -452,7 +452,8 @@ export class RedisStore implements Store {
     // No script can read the broadcast stream (another slot): it gets the live broadcasts it may change.
     const wanted = change.ids === undefined ? null : new Set(change.ids);
     const live: string[] = [];
-    for (const c of broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs)) {
+    const candidates = broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs);
+    for (const c of candidates) {
       if (wanted === null || wanted.has(c.id)) live.push(posToStreamId(c.pos), c.id);
     }
     const flag = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
@@ -479,6 +480,7 @@ export class RedisStore implements Store {
       newEpoch(),
       `{"id":${JSON.stringify(eventId)},"ts":${now},"event":{`,
       `${flagsJson === '' ? '' : `${flagsJson},`}"by":${JSON.stringify(change.by)},"scope":${JSON.stringify(change.scope)}}}`,
+      candidates.length === 0 ? '' : posToStreamId(candidates[0].pos),
       ids.length,
       ...ids,
       ...live,

@@ -638,6 +638,31 @@ describe('RedisStore inbox specifics', () => {
     }
   });
 
+  it('the inbox hash keeps to what is held: states of items and broadcasts retention dropped are swept', async () => {
+    const prefix = uniquePrefix();
+    const s = await open(stores.redis().url, prefix, { retentionMessages: 3 });
+    try {
+      await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
+      for (let i = 0; i < 150; i++) {
+        const target = i % 2 === 0 ? alice : broadcast;
+        const n = (await s.append(target, msg(`m${i}`, { collapseKey: `k${i}` }), T0 + 1 + i)).notification;
+        expect((await s.setState('alice', { ids: [n.id], read: true, scope: 'phone', by: 'phone' }, T0 + 1 + i)).updated).toBe(1);
+      }
+      expect(await s.redis.hlen(`${prefix}{alice}:x`)).toBeLessThanOrEqual(6 * 3 + 64 + 2);
+      const page = await s.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null, filter: 'all' }, T0 + 200);
+      expect(page.items.map((i) => [i.title, i.readAt !== null])).toEqual([
+        ['m149', true],
+        ['m148', true],
+        ['m147', true],
+        ['m146', true],
+        ['m145', true],
+        ['m144', true],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("another node's broadcast update, delete and state are seen by this node's broadcast cache at once", async () => {
     const prefix = uniquePrefix();
     const [one, two] = await Promise.all([open(stores.redis().url, prefix), open(stores.redis().url, prefix)]);
