@@ -577,62 +577,79 @@ describe('RedisStore inbox specifics', () => {
   const open = (url: string, prefix: string, extra: Partial<Parameters<typeof RedisStore.connect>[0]> = {}) =>
     RedisStore.connect({ url, prefix, retentionMessages: 10, retentionMs: 60_000, ...extra });
 
-  it("keeps every inbox key under the client's hash tag, each with a TTL; the index lives in the meta hash", async () => {
+  it("keeps every inbox key under the client's hash tag, each with a TTL; counts are counters", async () => {
     const prefix = uniquePrefix();
     const s = await open(stores.clustered().url, prefix);
     try {
       await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
       const a = (await s.append(alice, msg('a', { collapseKey: 'k' }), T0 + 1)).notification;
-      const news = (await s.append(broadcast, msg('news', { collapseKey: 'n' }), T0 + 2)).notification;
-      await s.setState('alice', { ids: [a.id, news.id], read: true, scope: 'phone', by: 'phone' }, T0 + 3);
-      await s.updateItem('alice', a.id, { title: 'a2' }, T0 + 4);
-      await s.updateItem(null, news.id, { title: 'news 2' }, T0 + 5);
+      await s.append(toDevice('laptop'), msg('short', { ttlMs: 60_000 }), T0 + 2);
+      const news = (await s.append(broadcast, msg('news', { collapseKey: 'n' }), T0 + 3)).notification;
+      await s.setState('alice', { ids: [a.id, news.id], read: true, scope: 'phone', by: 'phone' }, T0 + 4);
+      await s.updateItem('alice', a.id, { title: 'a2' }, T0 + 5);
+      await s.updateItem(null, news.id, { title: 'news 2' }, T0 + 6);
       const keys = (await s.redis.keys(`${prefix}*`)).sort();
-      expect(keys).toEqual(
-        ['{alice}:s', '{alice}:e', '{alice}:m', '{alice}:x', '{alice}:cur', '{!broadcast}:s', '{!broadcast}:e', '{!broadcast}:m', '{!broadcast}:x']
-          .map((k) => prefix + k)
-          .sort(),
-      );
+      const own = ['s', 'e', 'm', 'x', 'cur', 'n', 'q', 't', 'c'].map((k) => `{alice}:${k}`);
+      const all = ['s', 'e', 'm', 'x', 'n', 'q', 'c'].map((k) => `{!broadcast}:${k}`);
+      expect(keys).toEqual([...own, ...all].map((k) => prefix + k).sort());
       for (const k of keys) expect(await s.redis.pttl(k)).toBeGreaterThan(0);
-      const meta = await s.redis.hgetall(`${prefix}{alice}:m`);
-      expect(meta[`n:${a.id}`]).toBe(`${T0 + 1}-0  `);
-      expect(meta.oldest).toBe(`${T0 + 1}-0`);
-      expect(await s.redis.hget(`${prefix}{alice}:x`, `b:${T0 + 2}-0`)).toBe(`${T0 + 3},${T0 + 3},`);
+      expect(await s.redis.hget(`${prefix}{alice}:n`, a.id)).toBe(`${T0 + 1}-0  `);
+      expect(await s.redis.lrange(`${prefix}{alice}:q`, 0, -1)).toEqual([`${T0 + 1}-0 ${a.id}`, expect.stringMatching(new RegExp(`^${T0 + 2}-0 `))]);
+      // a is read (client-wide bucket); the laptop's item is unread in its own bucket.
+      const c = await s.redis.hgetall(`${prefix}{alice}:c`);
+      expect(c).toMatchObject({ 'u:': '0', 'r:': '0', 'u:laptop': '1', 'r:laptop': '1' });
+      expect(await s.redis.hget(`${prefix}{alice}:x`, `b:${T0 + 3}-0`)).toBe(`${T0 + 4},${T0 + 4},`);
+      expect(await s.inboxCounts('alice', ['phone', 'laptop', null], T0 + 7)).toEqual([
+        { unseen: 0, unread: 0 },
+        { unseen: 1, unread: 1 },
+        { unseen: 1, unread: 1 },
+      ]);
     } finally {
       await s.close();
     }
   });
 
-  it('appends leave the index alone; inbox reads build it, dead entries are swept; a stream from before the oldest mark is trimmed by age all the same', async () => {
+  it('appends leave the index alone; inbox reads take in what is new and let go of what retention dropped; a lost or stale index is built again', async () => {
     const prefix = uniquePrefix();
     const s = await open(stores.redis().url, prefix, { retentionMessages: 3, retentionMs: 1000 });
     try {
       const meta = () => s.redis.hgetall(`${prefix}{alice}:m`);
-      const index = async () => Object.keys(await meta()).filter((k) => k.startsWith('n:')).length;
+      const index = () => s.redis.hlen(`${prefix}{alice}:n`);
       const list = async (now: number) => titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, now)).items);
+      const counts = (now: number) => s.inboxCounts('alice', [null], now);
       for (let i = 0; i < 5; i++) await s.append(alice, msg(`m${i}`), T0 + i);
       expect(await index()).toBe(0);
       expect((await meta()).oldest).toBe(`${T0 + 2}-0`);
       expect(await list(T0 + 10)).toEqual(['m4', 'm3', 'm2']);
       expect(await index()).toBe(3);
-      // Read after every append: the index takes each new one once and stays bounded.
+      // Read after every append: the index takes each new one once and lets the dropped one go.
       for (let i = 5; i < 40; i++) {
         await s.append(alice, msg(`m${i}`), T0 + i);
         expect(await list(T0 + i)).toEqual([`m${i}`, `m${i - 1}`, `m${i - 2}`]);
+        expect(await counts(T0 + i)).toEqual([{ unseen: 3, unread: 3 }]);
       }
-      expect(Object.keys(await meta()).length).toBeLessThanOrEqual(2 * 3 + 16 + 1);
+      expect(await index()).toBe(3);
+      expect(await s.redis.llen(`${prefix}{alice}:q`)).toBe(3);
+      // An index whose keys expired is built again from the stream; so is one of an older generation.
+      await s.redis.del(`${prefix}{alice}:n`, `${prefix}{alice}:q`, `${prefix}{alice}:t`, `${prefix}{alice}:c`);
+      expect(await counts(T0 + 40)).toEqual([{ unseen: 3, unread: 3 }]);
+      await s.redis.hset(`${prefix}{alice}:c`, 'ix', `older:${T0 + 39}-0`, 'u:', '7');
+      expect(await counts(T0 + 40)).toEqual([{ unseen: 3, unread: 3 }]);
       // A stream written before `oldest` was kept: the age check looks at the stream itself.
       await s.redis.hdel(`${prefix}{alice}:m`, 'oldest');
       await s.append(alice, msg('late'), T0 + 1038);
       expect((await meta()).oldest).toBe(`${T0 + 38}-0`);
       expect(await list(T0 + 1038)).toEqual(['late', 'm39', 'm38']);
-      // Everything ages out: nothing is listed, the mark goes, and the next append starts it again.
+      // Everything ages out: nothing is listed or counted, the mark goes, and the next append starts it again.
       await s.replay({ clientId: 'alice', deviceId: 'p', after: START, broadcasts: false }, T0 + 5000);
       expect((await meta()).oldest).toBeUndefined();
       expect(await list(T0 + 5000)).toEqual([]);
+      expect(await counts(T0 + 5000)).toEqual([{ unseen: 0, unread: 0 }]);
+      expect(await index()).toBe(0);
       await s.append(alice, msg('again'), T0 + 6000);
       expect((await meta()).oldest).toBe(`${T0 + 6000}-0`);
       expect(await list(T0 + 6000)).toEqual(['again']);
+      expect(await counts(T0 + 6000)).toEqual([{ unseen: 1, unread: 1 }]);
     } finally {
       await s.close();
     }
