@@ -535,6 +535,68 @@ describe.each(stores.list)('Inbox contract: %s', (_name, make) => {
       for (const i of items) if (i.readAt !== null) expect(i.seenAt).not.toBeNull();
     }));
 
+  it('counts stay equal to a recount of the listing through every kind of change', () =>
+    withStore({ retentionMessages: 6, retentionMs: 10_000 }, async (s) => {
+      const views = ['phone', 'laptop', null];
+      let now = T0;
+      const recount = async () => {
+        const items: InboxItem[] = [];
+        let before: string | null = null;
+        do {
+          const page = await s.listInbox({ clientId: 'alice', deviceId: null, limit: 100, before, filter: 'all' }, now);
+          items.push(...page.items);
+          before = page.next;
+        } while (before !== null);
+        return views.map((d) => {
+          const mine = items.filter((i) => (d === null || i.deviceId === undefined || i.deviceId === d) && i.archivedAt === null);
+          return { unseen: mine.filter((i) => i.seenAt === null).length, unread: mine.filter((i) => i.readAt === null).length };
+        });
+      };
+      const check = async (what: string) => {
+        expect({ what, counts: await s.inboxCounts('alice', views, now) }).toEqual({ what, counts: await recount() });
+      };
+      await register(s, 'alice', now);
+      const ids: string[] = [];
+      const steps: [string, () => Promise<unknown>][] = [
+        ['publish', async () => ids.push((await publish(s, alice, 'a', ++now)).id)],
+        ['device item', async () => ids.push((await publish(s, toDevice('laptop'), 'l', ++now)).id)],
+        ['short-lived', async () => ids.push((await publish(s, alice, 'ttl', ++now, { ttlMs: 5 })).id)],
+        ['broadcast', async () => ids.push((await publish(s, broadcast, 'b', ++now)).id)],
+        ['read first', () => set(s, { ids: [ids[0]], read: true }, ++now)],
+        ['backend reads the laptop item', () => s.setState('alice', { ids: [ids[1]], read: true, scope: null, by: null }, ++now)],
+        ['expiry passes', async () => (now += 10)],
+        ['collapse: unread holder', async () => ids.push((await publish(s, alice, 'c1', ++now, { collapseKey: 'c' })).id)],
+        ['read the holder', () => set(s, { ids: [ids.at(-1) as string], read: true }, ++now)],
+        ['collapse replaces a read holder', async () => ids.push((await publish(s, alice, 'c2', ++now, { collapseKey: 'c' })).id)],
+        ['archive all', () => set(s, { all: true, archived: true }, ++now)],
+        ['unarchive the broadcast', () => set(s, { ids: [ids[3]], archived: false }, ++now)],
+        ['seen false on a read one', () => set(s, { ids: [ids[0]], seen: false, archived: false }, ++now)],
+        ['delete an unread one', () => s.deleteItem('alice', ids[0], ++now)],
+        ['delete a read one', () => s.deleteItem('alice', ids[1], ++now)],
+        ['delete the broadcast', () => s.deleteItem(null, ids[3], ++now)],
+        ['update', () => s.updateItem('alice', ids.at(-1) as string, { title: 'c3' }, ++now)],
+        [
+          'retention drops by count',
+          async () => {
+            for (let i = 0; i < 8; i++) ids.push((await publish(s, i % 2 ? alice : toDevice('phone'), `r${i}`, ++now)).id);
+          },
+        ],
+        ['read some of the new ones', () => set(s, { ids: ids.slice(-5), read: true }, ++now)],
+        [
+          'retention drops read ones',
+          async () => {
+            for (let i = 0; i < 4; i++) ids.push((await publish(s, alice, `s${i}`, ++now)).id);
+          },
+        ],
+        ['all ages out', async () => (now += 20_000)],
+        ['a fresh one', async () => ids.push((await publish(s, alice, 'fresh', ++now)).id)],
+      ];
+      for (const [what, step] of steps) {
+        await step();
+        await check(what);
+      }
+    }));
+
   it('excludeDevices is stored on the entry; those devices do not get it on replay, yet list it', () =>
     withStore(undefined, async (s) => {
       const a = await publish(s, alice, 'a', T0);
