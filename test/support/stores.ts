@@ -77,6 +77,7 @@ export function storeFactories(): StoreFactories {
             schema: uniqueSchema(),
             retentionMessages: r.retentionMessages ?? 1000,
             retentionMs: r.retentionMs ?? 86_400_000,
+            retentionEvents: r.retentionEvents,
             transactional: 'off',
             maintenanceMs: 0,
             poolSize: 4,
