@@ -260,15 +260,12 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
       if (db) {
         const c = rows.filter((r) => !r.r_dup && items[(r.r_i as number) - 1].stored && items[(r.r_i as number) - 1].body.collapseKey !== undefined);
         c.sort((a, b) => (a.r_i as number) - (b.r_i as number));
-        const res = await db.query<Row>(
-          `SELECT * FROM "${this.schema}".collapse_batch($1::text[], $2::bigint[], $3::integer[], $4::text[])`,
-          [
-            c.map((r) => items[(r.r_i as number) - 1].stream),
-            c.map((r) => r.r_ms),
-            c.map((r) => r.r_seq),
-            c.map((r) => items[(r.r_i as number) - 1].body.collapseKey),
-          ],
-        );
+        const res = await db.query<Row>(`SELECT * FROM "${this.schema}".collapse_batch($1::text[], $2::bigint[], $3::integer[], $4::text[])`, [
+          c.map((r) => items[(r.r_i as number) - 1].stream),
+          c.map((r) => r.r_ms),
+          c.map((r) => r.r_seq),
+          c.map((r) => items[(r.r_i as number) - 1].body.collapseKey),
+        ]);
         for (const x of res.rows) if (x.r_replaces !== null) replaces.set(c[(x.r_i as number) - 1].r_i as number, x.r_replaces as string);
         await db.query('COMMIT');
       }
@@ -409,9 +406,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
       // Rows older than retention still in the table count as trimmed (appends delete them).
       trimmed: optPos(h.old_ms, h.old_seq) ?? optPos(h.trimmed_ms, h.trimmed_seq),
     };
-    const items = rows
-      .filter((r) => r.ms !== null)
-      .map((r) => fromRow(clientId, bounds.epoch as string, r));
+    const items = rows.filter((r) => r.ms !== null).map((r) => fromRow(clientId, bounds.epoch as string, r));
     return { bounds, items };
   }
 

@@ -22,8 +22,12 @@ const entries = (s: string) =>
     UNION ALL
     SELECT stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, NULL::bigint, NULL::json, NULL::text, kind, event FROM ${s}.events)`;
 
-/** Entries older than what retention dropped are gone too (events are kept apart from notifications). */
-const KEPT = `(s.trimmed_ms IS NULL OR (x.ms, x.seq) > (s.trimmed_ms, s.trimmed_seq))`;
+/**
+ * Events at or before what retention dropped are gone too (they are kept apart from notifications,
+ * so notification retention does not delete them). Notifications are not filtered: `trimmed` also
+ * moves when events are dropped, past notifications still held.
+ */
+const KEPT = `(x.kind IS NULL OR s.trimmed_ms IS NULL OR (x.ms, x.seq) > (s.trimmed_ms, s.trimmed_seq))`;
 
 /** A newer mark (epoch, ms, seq) replaces an older one: another epoch, or a later position in the same one (core/cursor.ts laterMark). */
 const takes = (old: string, neu: string, epoch: string, ms: string, seq: string) =>
