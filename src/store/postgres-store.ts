@@ -605,6 +605,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
    */
   async #appendEvent(
     db: Db,
+    locked: Row | null,
     stream: string,
     clientId: string | null,
     deviceId: string | null,
@@ -613,7 +614,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     now: number,
   ): Promise<StoredNotification> {
     const s = `"${this.schema}"`;
-    const st = (await this.#lockStream(db, stream, true)) as Row;
+    const st = locked ?? ((await this.#lockStream(db, stream, true)) as Row);
     const prev = optPos(st.last_ms, st.last_seq);
     const pos = prev === null || now > prev.ms ? { ms: now, seq: 0 } : { ms: prev.ms, seq: prev.seq + 1 };
     const id = uuidv7(now);
@@ -664,7 +665,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     checkStateChange(change);
     return this.#transaction(async (db) => {
       // The client's stream row serializes its state changes across nodes.
-      await this.#lockStream(db, clientId, false);
+      const locked = await this.#lockStream(db, clientId, false);
       const { own, broadcasts } = await this.#candidates(db, clientId, now);
       const inScope = [...own, ...broadcasts].filter((c) => visibleTo(c, change.scope));
       let targets: Item[] = inScope;
@@ -689,35 +690,27 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
       const keys = [...after.keys()];
       const states = [...after.values()];
       const s = `"${this.schema}"`;
-      await db.query(
-        `DELETE FROM ${s}.item_states st USING unnest($2::text[], $3::bigint[], $4::integer[]) AS u(stream, ms, seq)
-          WHERE st.client_id = $1::text AND st.stream = u.stream AND st.ms = u.ms AND st.seq = u.seq`,
-        [clientId, keys.map((c) => c.ref.stream), keys.map((c) => c.pos.ms), keys.map((c) => c.pos.seq)],
-      );
-      const kept = keys.flatMap((c, i) => {
-        const st = states[i];
-        return st.seenAt === null && st.readAt === null && st.archivedAt === null ? [] : [{ c, st }];
+      // Upserted as they are now: a row with no time set is the same as none (see #candidates).
+      await db.query({
+        name: `${this.schema}.save-states`,
+        text: `INSERT INTO ${s}.item_states AS t (client_id, stream, ms, seq, seen_at, read_at, archived_at)
+          SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u
+          ON CONFLICT (client_id, stream, ms, seq) DO UPDATE SET seen_at = EXCLUDED.seen_at, read_at = EXCLUDED.read_at, archived_at = EXCLUDED.archived_at`,
+        values: [
+          clientId,
+          keys.map((c) => c.ref.stream),
+          keys.map((c) => c.pos.ms),
+          keys.map((c) => c.pos.seq),
+          states.map((st) => st.seenAt),
+          states.map((st) => st.readAt),
+          states.map((st) => st.archivedAt),
+        ],
       });
-      if (kept.length > 0) {
-        await db.query(
-          `INSERT INTO ${s}.item_states (client_id, stream, ms, seq, seen_at, read_at, archived_at)
-            SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u`,
-          [
-            clientId,
-            kept.map((k) => k.c.ref.stream),
-            kept.map((k) => k.c.pos.ms),
-            kept.map((k) => k.c.pos.seq),
-            kept.map((k) => k.st.seenAt),
-            kept.map((k) => k.st.readAt),
-            kept.map((k) => k.st.archivedAt),
-          ],
-        );
-      }
       const event =
         change.ids !== undefined
           ? { ids: [...changed], ...changeFlags(change), by: change.by, scope: change.scope }
           : { all: true as const, ...changeFlags(change), by: change.by, scope: change.scope };
-      const entry = await this.#appendEvent(db, clientId, clientId, null, 'state', event, now);
+      const entry = await this.#appendEvent(db, locked, clientId, clientId, null, 'state', event, now);
       return { updated: after.size, ...counts, event: entry };
     });
   }
@@ -729,7 +722,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     const s = `"${this.schema}"`;
     const { rows } = await db.query<Row>({
       name: `${this.schema}.inbox-item`,
-      text: `SELECT s.epoch, n.* FROM ${s}.notifications n JOIN ${s}.streams s ON s.stream = n.stream
+      text: `SELECT n.*, s.epoch, s.last_ms, s.last_seq FROM ${s}.notifications n JOIN ${s}.streams s ON s.stream = n.stream
         WHERE n.stream = $1::text AND n.id = $2::text AND NOT n.gone AND (n.expires_at IS NULL OR n.expires_at > $3::bigint) AND n.ms >= $3::bigint - $4::bigint`,
       values: [stream, id, now, this.#o.retentionMs],
     });
@@ -752,7 +745,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
         r.seq,
         JSON.stringify(item),
       ]);
-      const event = await this.#appendEvent(db, stream, clientId, (r.device_id as string | null) ?? null, 'update', item, now);
+      const event = await this.#appendEvent(db, r, stream, clientId, (r.device_id as string | null) ?? null, 'update', item, now);
       return { item, event };
     });
   }
@@ -769,7 +762,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
         r.seq,
       ]);
       await db.query(`DELETE FROM ${s}.item_states WHERE stream = $1::text AND ms = $2::bigint AND seq = $3::integer`, [stream, r.ms, r.seq]);
-      const event = await this.#appendEvent(db, stream, clientId, (r.device_id as string | null) ?? null, 'delete', { id }, now);
+      const event = await this.#appendEvent(db, r, stream, clientId, (r.device_id as string | null) ?? null, 'delete', { id }, now);
       return { event };
     });
   }
