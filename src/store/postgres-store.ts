@@ -102,7 +102,11 @@ type Db = Pick<pg.ClientBase, 'query'>;
  * positions, locked by every append so positions and `prev` are exact across nodes),
  * `notifications` keyed by (stream, position), `device_cursors`, `client_acks`, `devices` (seed
  * 001's connections table, {@link DeviceTable}), `outbox` and `external_log` (transactional
- * publishes, {@link OutboxRelay}).
+ * publishes, {@link OutboxRelay}); from migration 002 the inbox: `events` (state, update and delete
+ * events at positions of the same streams, kept apart so retention by count counts notifications
+ * only), `item_states`, `inbox_clients`, and collapse key / replaces / gone / content columns on
+ * `notifications`. Inbox rules are store/inbox.ts's, applied in JS to the client's items loaded in
+ * one query; changes and their event are written in one transaction, in the write queue.
  *
  * Appends go through one {@link WriteQueue}: concurrent publishes on this node leave together as
  * one `append_batch` call (one round trip, one transaction); up to 8 batches are in flight when
