@@ -2,8 +2,27 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Cursor, StreamPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
+import { checkInboxQuery, checkStateChange, parseListingToken } from '../core/inbox.js';
 import { type Logger, silentLogger } from '../core/logger.js';
-import type { AppendResult, DeviceView, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
+import type {
+  AppendResult,
+  DeviceView,
+  InboxCounts,
+  InboxItemContent,
+  InboxPage,
+  InboxQuery,
+  ItemPatch,
+  ItemState,
+  PublishInput,
+  ReplayQuery,
+  ReplayResult,
+  StateChange,
+  StateResult,
+  Store,
+  StoredNotification,
+  Target,
+} from '../core/types.js';
+import { applyChange, type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage, visibleTo } from './inbox.js';
 import { DeviceTable } from './postgres/device-table.js';
 import { checkSchemaName, type MigrateResult, migrate } from './postgres/migrate.js';
 import { CLAIM_LIMIT, OutboxRelay } from './postgres/outbox-relay.js';
@@ -21,6 +40,8 @@ export interface PostgresStoreOptions {
   retentionMessages: number;
   /** How long notifications are kept, in ms. @default 86_400_000 */
   retentionMs: number;
+  /** Inbox events (state changes, updates, deletes) kept per stream besides the notifications. @default retentionMessages */
+  retentionEvents?: number;
   /** This node's id: who claimed a transactional publish (external log). @default 'herald' */
   nodeId?: string;
   /**
@@ -67,6 +88,12 @@ interface AppendItem {
   priority: PublishInput['priority'];
 }
 
+/** An inbox candidate of the PostgreSQL store: `ref` is its row (content, body, position). */
+type Item = Candidate<Row>;
+
+/** A connection in a transaction, or the pool. */
+type Db = Pick<pg.ClientBase, 'query'>;
+
 /**
  * The message store in PostgreSQL: notifications, device cursors and idempotency keys survive any
  * restart, shared by every node of a cluster (PROTOCOL.md "PostgreSQL (durable store)").
@@ -75,7 +102,11 @@ interface AppendItem {
  * positions, locked by every append so positions and `prev` are exact across nodes),
  * `notifications` keyed by (stream, position), `device_cursors`, `client_acks`, `devices` (seed
  * 001's connections table, {@link DeviceTable}), `outbox` and `external_log` (transactional
- * publishes, {@link OutboxRelay}).
+ * publishes, {@link OutboxRelay}); from migration 002 the inbox: `events` (state, update and delete
+ * events at positions of the same streams, kept apart so retention by count counts notifications
+ * only), `item_states`, `inbox_clients`, and collapse key / replaces / gone / content columns on
+ * `notifications`. Inbox rules are store/inbox.ts's, applied in JS to the client's items loaded in
+ * one query; changes and their event are written in one transaction, in the write queue.
  *
  * Appends go through one {@link WriteQueue}: concurrent publishes on this node leave together as
  * one `append_batch` call (one round trip, one transaction); up to 8 batches are in flight when
@@ -204,6 +235,8 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     const ttl = input.ttlMs;
     const body: Body = { title: input.title, message: input.message, service: input.service ?? 'default', data: input.data ?? null };
     if (input.priority !== undefined) body.priority = input.priority;
+    if (input.collapseKey !== undefined) body.collapseKey = input.collapseKey;
+    if (input.excludeDevices !== undefined && input.excludeDevices.length > 0) body.excludeDevices = [...input.excludeDevices];
     return this.#writes.append({
       stream: clientId ?? BROADCAST_STREAM,
       clientId,
@@ -220,7 +253,71 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
 
   async #appendBatch(batch: QueuedAppend<AppendItem, AppendResult>[]): Promise<void> {
     const items = batch.map((a) => a.item);
-    const { rows } = await this.pool.query<Row>({
+    // Collapse keys need a second statement in the same transaction (append_batch holds the streams' locks).
+    const collapsing = items.some((i) => i.stored && i.body.collapseKey !== undefined);
+    const db = collapsing ? await this.pool.connect() : null;
+    let rows: Row[];
+    const replaces = new Map<number, string>();
+    try {
+      if (db) await db.query('BEGIN');
+      rows = await this.#appendRows(db ?? this.pool, items);
+      if (db) {
+        const c = rows.filter((r) => !r.r_dup && items[(r.r_i as number) - 1].stored && items[(r.r_i as number) - 1].body.collapseKey !== undefined);
+        c.sort((a, b) => (a.r_i as number) - (b.r_i as number));
+        const res = await db.query<Row>(`SELECT * FROM "${this.schema}".collapse_batch($1::text[], $2::bigint[], $3::integer[], $4::text[])`, [
+          c.map((r) => items[(r.r_i as number) - 1].stream),
+          c.map((r) => r.r_ms),
+          c.map((r) => r.r_seq),
+          c.map((r) => items[(r.r_i as number) - 1].body.collapseKey),
+        ]);
+        for (const x of res.rows) if (x.r_replaces !== null) replaces.set(c[(x.r_i as number) - 1].r_i as number, x.r_replaces as string);
+        await db.query('COMMIT');
+      }
+    } catch (err) {
+      if (db) await db.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      db?.release();
+    }
+    const results: AppendResult[] = new Array(items.length);
+    for (const r of rows) {
+      const k = (r.r_i as number) - 1;
+      const item = items[k];
+      if (r.r_dup) {
+        results[k] = { notification: fromResult(item.clientId, r), duplicate: true, stored: true };
+        continue;
+      }
+      const notification: { -readonly [K in keyof StoredNotification]: StoredNotification[K] } = {
+        id: r.r_id as string,
+        clientId: item.clientId,
+        deviceId: item.deviceId,
+        title: item.body.title,
+        message: item.body.message,
+        service: item.body.service,
+        data: item.body.data,
+        ts: item.now,
+        expiresAt: item.expiresAt,
+        priority: item.priority,
+        pos: { ms: r.r_ms as number, seq: r.r_seq as number },
+        prev: optPos(r.r_prev_ms, r.r_prev_seq),
+        epoch: r.r_epoch as string,
+        version: 1,
+      };
+      if (item.body.collapseKey !== undefined) notification.collapseKey = item.body.collapseKey;
+      const replaced = replaces.get(r.r_i as number);
+      if (replaced !== undefined) notification.replaces = replaced;
+      if (item.body.excludeDevices !== undefined) notification.excludeDevices = item.body.excludeDevices;
+      results[k] = { notification, duplicate: false, stored: item.stored };
+    }
+    // In array order: within a stream that is position order, so the node routes them in order.
+    for (let k = 0; k < batch.length; k++) {
+      if (results[k]) batch[k].resolve(results[k]);
+      else batch[k].reject(new Error('append_batch returned no row for an item'));
+    }
+  }
+
+  async #appendRows(db: Db, items: AppendItem[]): Promise<Row[]> {
+    const { rows } = await db.query<Row>({
       ...this.#q.append,
       values: [
         items.map((i) => i.stream),
@@ -235,36 +332,7 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
         this.#o.retentionMs,
       ],
     });
-    const results: AppendResult[] = new Array(items.length);
-    for (const r of rows) {
-      const k = (r.r_i as number) - 1;
-      const item = items[k];
-      if (r.r_dup) {
-        results[k] = { notification: fromResult(item.clientId, r), duplicate: true, stored: true };
-        continue;
-      }
-      const notification: StoredNotification = {
-        id: r.r_id as string,
-        clientId: item.clientId,
-        deviceId: item.deviceId,
-        title: item.body.title,
-        message: item.body.message,
-        service: item.body.service,
-        data: item.body.data,
-        ts: item.now,
-        expiresAt: item.expiresAt,
-        priority: item.priority,
-        pos: { ms: r.r_ms as number, seq: r.r_seq as number },
-        prev: optPos(r.r_prev_ms, r.r_prev_seq),
-        epoch: r.r_epoch as string,
-      };
-      results[k] = { notification, duplicate: false, stored: item.stored };
-    }
-    // In array order: within a stream that is position order, so the node routes them in order.
-    for (let k = 0; k < batch.length; k++) {
-      if (results[k]) batch[k].resolve(results[k]);
-      else batch[k].reject(new Error('append_batch returned no row for an item'));
-    }
+    return rows;
   }
 
   // ---- transactional publishes ----
@@ -347,6 +415,13 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
   }
 
   async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
+    if (q.register) {
+      await this.pool.query({
+        name: `${this.schema}.register`,
+        text: `INSERT INTO "${this.schema}".inbox_clients (client_id, registered_ms) VALUES ($1::text, $2::bigint) ON CONFLICT (client_id) DO NOTHING`,
+        values: [q.clientId, now],
+      });
+    }
     const mode = q.broadcasts ? 'resume' : 'pending';
     const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.after.ce, mode, q.deviceId, now);
     // A pending read skips broadcasts: the device starts at the broadcast head.
@@ -356,8 +431,9 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
     const pb: Placement = q.broadcasts
       ? placeReader(all.bounds, q.after.b, q.after.be)
       : { from: all.bounds?.last ?? null, epoch: all.bounds?.epoch ?? null, lost: false, replay: false };
+    const forDevice = (n: StoredNotification) => !n.excludeDevices?.includes(q.deviceId);
     return {
-      items: mergeByTime(pc.replay ? mine.items : [], pb.replay ? all.items : []),
+      items: mergeByTime(pc.replay ? mine.items.filter(forDevice) : [], pb.replay ? all.items.filter(forDevice) : []),
       head: { c: mine.bounds?.last ?? null, ce: mine.bounds?.epoch ?? null, b: all.bounds?.last ?? null, be: all.bounds?.epoch ?? null },
       from: { c: pc.from, ce: pc.epoch, b: pb.from, be: pb.epoch },
       lost: pc.lost || pb.lost,
@@ -414,6 +490,285 @@ export class PostgresStore extends EventEmitter<StoreEvents> implements Store {
 
   async forgetDevice(clientId: string, deviceId: string): Promise<void> {
     await this.pool.query({ ...this.#q.forgetDevice, values: [clientId, deviceId] });
+  }
+
+  // ---- inbox ----
+
+  get #retentionEvents(): number {
+    return this.#o.retentionEvents ?? this.#o.retentionMessages;
+  }
+
+  /**
+   * The client's inbox items of each stream in position order, with its states (what listings,
+   * counts and changes work on; the rules are store/inbox.ts's): retained, not expired, not gone
+   * (deleted or replaced), broadcasts since the client registered.
+   */
+  async #candidates(db: Db, clientId: string, now: number): Promise<{ own: Item[]; broadcasts: Item[] }> {
+    const s = `"${this.schema}"`;
+    const cols = `s.epoch, n.stream, n.ms, n.seq, n.prev_ms, n.prev_seq, n.id, n.device_id, n.ts, n.expires_at, n.body, n.replaces, n.content,
+      st.seen_at, st.read_at, st.archived_at`;
+    const live = `NOT n.gone AND (n.expires_at IS NULL OR n.expires_at > $2::bigint) AND n.ms >= $2::bigint - $3::bigint`;
+    const { rows } = await db.query<Row>({
+      name: `${this.schema}.inbox-candidates`,
+      text: `SELECT 'c' AS src, ${cols} FROM ${s}.notifications n JOIN ${s}.streams s ON s.stream = n.stream
+          LEFT JOIN ${s}.item_states st ON st.client_id = $1::text AND st.stream = n.stream AND st.ms = n.ms AND st.seq = n.seq
+          WHERE n.stream = $1::text AND ${live}
+        UNION ALL
+        SELECT 'b' AS src, ${cols} FROM ${s}.inbox_clients c
+          JOIN ${s}.notifications n ON n.stream = '${BROADCAST_STREAM}' AND n.ms >= c.registered_ms
+          JOIN ${s}.streams s ON s.stream = n.stream
+          LEFT JOIN ${s}.item_states st ON st.client_id = $1::text AND st.stream = n.stream AND st.ms = n.ms AND st.seq = n.seq
+          WHERE c.client_id = $1::text AND ${live}
+        ORDER BY src, ms, seq`,
+      values: [clientId, now, this.#o.retentionMs],
+    });
+    const own: Item[] = [];
+    const broadcasts: Item[] = [];
+    for (const r of rows) {
+      const src = r.src as 'c' | 'b';
+      const state: ItemState | undefined =
+        r.seen_at === null && r.read_at === null && r.archived_at === null
+          ? undefined
+          : { seenAt: r.seen_at as number | null, readAt: r.read_at as number | null, archivedAt: r.archived_at as number | null };
+      const c: Item = {
+        id: r.id as string,
+        deviceId: (r.device_id as string | null) ?? null,
+        pos: { ms: r.ms as number, seq: r.seq as number },
+        epoch: r.epoch as string,
+        src,
+        state,
+        ref: r,
+      };
+      (src === 'c' ? own : broadcasts).push(c);
+    }
+    return { own, broadcasts };
+  }
+
+  /** An item's content now: as updated, or as published. */
+  #content(r: Row): InboxItemContent {
+    if (r.content !== null && r.content !== undefined) return r.content as InboxItemContent;
+    const clientId = r.stream === BROADCAST_STREAM ? null : (r.stream as string);
+    return contentOf(fromRow(clientId, r.epoch as string, r));
+  }
+
+  async listInbox(q: InboxQuery, now: number): Promise<InboxPage> {
+    checkInboxQuery(q);
+    const before = parseListingToken(q.before);
+    const { own, broadcasts } = await this.#candidates(this.pool, q.clientId, now);
+    const { page, ...rest } = pickPage(own, broadcasts, { deviceId: q.deviceId, limit: q.limit, before, filter: q.filter ?? 'default' });
+    return { items: page.map((c) => listedItem(this.#content(c.ref), q.clientId, c.state)), ...rest };
+  }
+
+  async inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]> {
+    const { own, broadcasts } = await this.#candidates(this.pool, clientId, now);
+    return inboxCounts([...own, ...broadcasts], deviceIds);
+  }
+
+  /**
+   * Runs `fn` in one transaction, in the write queue (so an event takes its position in order with
+   * this node's appends, and resolves in position order with them).
+   */
+  #transaction<T>(fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+    let out: T;
+    return this.#writes
+      .task(async () => {
+        const db = await this.pool.connect();
+        try {
+          await db.query('BEGIN');
+          out = await fn(db);
+          await db.query('COMMIT');
+        } catch (err) {
+          await db.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          db.release();
+        }
+      })
+      .then(() => out);
+  }
+
+  /** Locks a stream's row (creating the stream when `create`); null when it does not exist. */
+  async #lockStream(db: Db, stream: string, create: boolean): Promise<Row | null> {
+    const s = `"${this.schema}"`;
+    const lock = { name: `${this.schema}.lock-stream`, text: `SELECT * FROM ${s}.streams WHERE stream = $1::text FOR UPDATE`, values: [stream] };
+    let { rows } = await db.query<Row>(lock);
+    if (rows.length === 0 && create) {
+      await db.query(
+        `INSERT INTO ${s}.streams (stream, epoch) VALUES ($1::text, lpad(to_hex(floor(random() * 4294967296)::bigint), 8, '0')) ON CONFLICT (stream) DO NOTHING`,
+        [stream],
+      );
+      ({ rows } = await db.query<Row>(lock));
+    }
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Appends an inbox event at the stream's next position (the stream row locked by this
+   * transaction), then applies the events' retention: their own count and age, and none at or
+   * before what notification retention dropped; the newest dropped moves `trimmed`.
+   */
+  async #appendEvent(
+    db: Db,
+    locked: Row | null,
+    stream: string,
+    clientId: string | null,
+    deviceId: string | null,
+    kind: 'state' | 'update' | 'delete',
+    event: StoredNotification['event'],
+    now: number,
+  ): Promise<StoredNotification> {
+    const s = `"${this.schema}"`;
+    const st = locked ?? ((await this.#lockStream(db, stream, true)) as Row);
+    const prev = optPos(st.last_ms, st.last_seq);
+    const pos = prev === null || now > prev.ms ? { ms: now, seq: 0 } : { ms: prev.ms, seq: prev.seq + 1 };
+    const id = uuidv7(now);
+    await db.query({
+      name: `${this.schema}.append-event`,
+      text: `WITH e AS (
+          INSERT INTO ${s}.events (stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, kind, event)
+          VALUES ($1::text, $2::bigint, $3::integer, $4::bigint, $5::integer, $6::text, $7::text, $8::bigint, $9::text, $10::json) RETURNING 1
+        )
+        UPDATE ${s}.streams SET last_ms = $2::bigint, last_seq = $3::integer, first_ms = coalesce(first_ms, $2::bigint), first_seq = coalesce(first_seq, $3::integer)
+          WHERE stream = $1::text AND EXISTS (SELECT 1 FROM e)`,
+      values: [stream, pos.ms, pos.seq, prev?.ms ?? null, prev?.seq ?? null, id, deviceId, now, kind, JSON.stringify(event)],
+    });
+    await db.query({
+      name: `${this.schema}.trim-events`,
+      text: `WITH st AS (SELECT trimmed_ms, trimmed_seq FROM ${s}.streams WHERE stream = $1::text),
+        cut AS (SELECT ms, seq FROM ${s}.events WHERE stream = $1::text ORDER BY ms DESC, seq DESC OFFSET $2::integer LIMIT 1),
+        gone AS (
+          DELETE FROM ${s}.events e WHERE e.stream = $1::text AND (
+            e.ts < $3::bigint
+            OR EXISTS (SELECT 1 FROM cut WHERE (e.ms, e.seq) <= (cut.ms, cut.seq))
+            OR EXISTS (SELECT 1 FROM st WHERE (e.ms, e.seq) <= (st.trimmed_ms, st.trimmed_seq)))
+          RETURNING e.ms, e.seq
+        ), top AS (SELECT ms, seq FROM gone ORDER BY ms DESC, seq DESC LIMIT 1)
+        UPDATE ${s}.streams t SET trimmed_ms = top.ms, trimmed_seq = top.seq FROM top
+          WHERE t.stream = $1::text AND (t.trimmed_ms IS NULL OR (top.ms, top.seq) > (t.trimmed_ms, t.trimmed_seq))`,
+      values: [stream, this.#retentionEvents, now - this.#o.retentionMs],
+    });
+    return {
+      id,
+      clientId,
+      deviceId,
+      title: '',
+      message: '',
+      service: '',
+      data: null,
+      ts: now,
+      expiresAt: null,
+      pos,
+      prev,
+      epoch: st.epoch as string,
+      kind,
+      event,
+    };
+  }
+
+  async setState(clientId: string, change: StateChange, now: number): Promise<StateResult> {
+    checkStateChange(change);
+    return this.#transaction(async (db) => {
+      // The client's stream row serializes its state changes across nodes.
+      const locked = await this.#lockStream(db, clientId, false);
+      const { own, broadcasts } = await this.#candidates(db, clientId, now);
+      const inScope = [...own, ...broadcasts].filter((c) => visibleTo(c, change.scope));
+      let targets: Item[] = inScope;
+      if (change.ids !== undefined) {
+        const byId = new Map<string, Item[]>();
+        for (const c of inScope) byId.get(c.id)?.push(c) ?? byId.set(c.id, [c]);
+        targets = [...new Set(change.ids)].flatMap((id) => byId.get(id) ?? []);
+      }
+      const changed = new Set<string>();
+      const after = new Map<Item, ItemState>();
+      for (const c of targets) {
+        const next = applyChange(c.state, change, now);
+        if (!next) continue;
+        after.set(c, next);
+        changed.add(c.id);
+      }
+      const counts = inboxCounts(
+        inScope.map((c) => (after.has(c) ? { ...c, state: after.get(c) } : c)),
+        [change.scope],
+      )[0];
+      if (after.size === 0) return { updated: 0, ...counts, event: null };
+      const keys = [...after.keys()];
+      const states = [...after.values()];
+      const s = `"${this.schema}"`;
+      // Upserted as they are now: a row with no time set is the same as none (see #candidates).
+      await db.query({
+        name: `${this.schema}.save-states`,
+        text: `INSERT INTO ${s}.item_states AS t (client_id, stream, ms, seq, seen_at, read_at, archived_at)
+          SELECT $1::text, u.* FROM unnest($2::text[], $3::bigint[], $4::integer[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u
+          ON CONFLICT (client_id, stream, ms, seq) DO UPDATE SET seen_at = EXCLUDED.seen_at, read_at = EXCLUDED.read_at, archived_at = EXCLUDED.archived_at`,
+        values: [
+          clientId,
+          keys.map((c) => c.ref.stream),
+          keys.map((c) => c.pos.ms),
+          keys.map((c) => c.pos.seq),
+          states.map((st) => st.seenAt),
+          states.map((st) => st.readAt),
+          states.map((st) => st.archivedAt),
+        ],
+      });
+      const event =
+        change.ids !== undefined
+          ? { ids: [...changed], ...changeFlags(change), by: change.by, scope: change.scope }
+          : { all: true as const, ...changeFlags(change), by: change.by, scope: change.scope };
+      const entry = await this.#appendEvent(db, locked, clientId, clientId, null, 'state', event, now);
+      return { updated: after.size, ...counts, event: entry };
+    });
+  }
+
+  /** A listed item of a stream (locked), or null: unknown, gone, expired or past retention. */
+  async #item(db: Db, stream: string, id: string, now: number): Promise<Row | null> {
+    const st = await this.#lockStream(db, stream, false);
+    if (!st) return null;
+    const s = `"${this.schema}"`;
+    const { rows } = await db.query<Row>({
+      name: `${this.schema}.inbox-item`,
+      text: `SELECT n.*, s.epoch, s.last_ms, s.last_seq FROM ${s}.notifications n JOIN ${s}.streams s ON s.stream = n.stream
+        WHERE n.stream = $1::text AND n.id = $2::text AND NOT n.gone AND (n.expires_at IS NULL OR n.expires_at > $3::bigint) AND n.ms >= $3::bigint - $4::bigint`,
+      values: [stream, id, now, this.#o.retentionMs],
+    });
+    return rows[0] ?? null;
+  }
+
+  async updateItem(clientId: string | null, id: string, patch: ItemPatch, now: number): Promise<{ item: InboxItemContent; event: StoredNotification } | null> {
+    const stream = clientId ?? BROADCAST_STREAM;
+    return this.#transaction(async (db) => {
+      const r = await this.#item(db, stream, id, now);
+      if (!r) return null;
+      const old = this.#content(r);
+      const item: InboxItemContent = { ...old, version: old.version + 1, updatedAt: now };
+      if (patch.title !== undefined) item.title = patch.title;
+      if (patch.message !== undefined) item.message = patch.message;
+      if (patch.data !== undefined) item.data = patch.data;
+      await db.query(`UPDATE "${this.schema}".notifications SET content = $4::json WHERE stream = $1::text AND ms = $2::bigint AND seq = $3::integer`, [
+        stream,
+        r.ms,
+        r.seq,
+        JSON.stringify(item),
+      ]);
+      const event = await this.#appendEvent(db, r, stream, clientId, (r.device_id as string | null) ?? null, 'update', item, now);
+      return { item, event };
+    });
+  }
+
+  async deleteItem(clientId: string | null, id: string, now: number): Promise<{ event: StoredNotification } | null> {
+    const stream = clientId ?? BROADCAST_STREAM;
+    return this.#transaction(async (db) => {
+      const r = await this.#item(db, stream, id, now);
+      if (!r) return null;
+      const s = `"${this.schema}"`;
+      await db.query(`UPDATE ${s}.notifications SET gone = true, content = NULL WHERE stream = $1::text AND ms = $2::bigint AND seq = $3::integer`, [
+        stream,
+        r.ms,
+        r.seq,
+      ]);
+      await db.query(`DELETE FROM ${s}.item_states WHERE stream = $1::text AND ms = $2::bigint AND seq = $3::integer`, [stream, r.ms, r.seq]);
+      const event = await this.#appendEvent(db, r, stream, clientId, (r.device_id as string | null) ?? null, 'delete', { id }, now);
+      return { event };
+    });
   }
 
   // ---- devices table, maintenance ----

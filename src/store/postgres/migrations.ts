@@ -365,5 +365,87 @@ END
 $$;
 `;
 
+/**
+ * The inbox (PROTOCOL.md "Inbox"). Notifications gain their collapse key (the newest retained one
+ * not gone holds it), what they replaced, `gone` (deleted or replaced) and `content` (the item's
+ * content after updates, an InboxItemContent). `item_states` holds a client's state of an item of
+ * its own stream or of the broadcast stream, by position, and goes with the notification
+ * (retention). `inbox_clients` records when a client registered (its inbox takes broadcasts from
+ * then). `events` holds inbox events (state, update, delete): they take positions in the same
+ * streams as notifications (same `streams` row, `prev` chain and epoch) but are kept apart so that
+ * retention by count counts notifications only.
+ */
+const INBOX = `
+ALTER TABLE {{s}}.notifications
+  ADD COLUMN collapse_key text,
+  ADD COLUMN replaces text,
+  ADD COLUMN gone boolean NOT NULL DEFAULT false,
+  ADD COLUMN content json;
+CREATE INDEX notifications_collapse ON {{s}}.notifications (stream, collapse_key) WHERE collapse_key IS NOT NULL AND NOT gone;
+
+CREATE TABLE {{s}}.item_states (
+  client_id   text NOT NULL,
+  stream      text NOT NULL,
+  ms          bigint NOT NULL,
+  seq         integer NOT NULL,
+  seen_at     bigint,
+  read_at     bigint,
+  archived_at bigint,
+  PRIMARY KEY (client_id, stream, ms, seq),
+  FOREIGN KEY (stream, ms, seq) REFERENCES {{s}}.notifications (stream, ms, seq) ON DELETE CASCADE
+);
+CREATE INDEX item_states_item ON {{s}}.item_states (stream, ms, seq);
+
+CREATE TABLE {{s}}.inbox_clients (
+  client_id     text PRIMARY KEY,
+  registered_ms bigint NOT NULL
+);
+
+CREATE TABLE {{s}}.events (
+  stream    text NOT NULL,
+  ms        bigint NOT NULL,
+  seq       integer NOT NULL,
+  prev_ms   bigint,
+  prev_seq  integer,
+  id        text NOT NULL,
+  device_id text,
+  ts        bigint NOT NULL,
+  kind      text NOT NULL CHECK (kind IN ('state', 'update', 'delete')),
+  event     json NOT NULL,
+  PRIMARY KEY (stream, ms, seq)
+);
+
+-- Collapse keys of a batch just appended (same transaction: append_batch holds the streams' locks).
+-- In array order: the item at (stream, ms, seq) takes the key; the item holding it before (the
+-- newest retained one not gone) is gone, and is what the new one replaces. Returns the replaced ids.
+CREATE FUNCTION {{s}}.collapse_batch(p_streams text[], p_ms bigint[], p_seq integer[], p_keys text[])
+RETURNS TABLE (r_i integer, r_replaces text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  k integer;
+  v_id text;
+BEGIN
+  FOR k IN 1 .. coalesce(cardinality(p_streams), 0) LOOP
+    UPDATE {{s}}.notifications n SET collapse_key = p_keys[k]
+      WHERE n.stream = p_streams[k] AND n.ms = p_ms[k] AND n.seq = p_seq[k];
+    CONTINUE WHEN NOT FOUND;
+    v_id := NULL;
+    UPDATE {{s}}.notifications n SET gone = true, content = NULL
+      WHERE n.stream = p_streams[k] AND n.collapse_key = p_keys[k] AND NOT n.gone AND (n.ms, n.seq) < (p_ms[k], p_seq[k])
+      RETURNING n.id INTO v_id;
+    IF v_id IS NOT NULL THEN
+      UPDATE {{s}}.notifications n SET replaces = v_id WHERE n.stream = p_streams[k] AND n.ms = p_ms[k] AND n.seq = p_seq[k];
+    END IF;
+    r_i := k;
+    r_replaces := v_id;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+`;
+
 /** Every migration, oldest first. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'init', sql: INIT }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'init', sql: INIT },
+  { version: 2, name: 'inbox', sql: INBOX },
+];

@@ -7,7 +7,27 @@
 export const BROADCAST_STREAM = '!broadcast';
 
 /** Column list of a notification row as the store reads it back. */
-const ROW = 'n.ms, n.seq, n.prev_ms, n.prev_seq, n.id, n.device_id, n.ts, n.expires_at, n.body';
+const ROW = 'n.ms, n.seq, n.prev_ms, n.prev_seq, n.id, n.device_id, n.ts, n.expires_at, n.body, n.replaces';
+
+/** Column list of a stream entry (a notification or an inbox event) read from {@link entries}. */
+const ENTRY = `${ROW}, n.kind, n.event`;
+
+/**
+ * A stream's entries: notifications and inbox events (migration 002) in one relation with the same
+ * columns (an event has no expiry, body or replaces; a notification no kind or event). PostgreSQL
+ * pushes the stream and position conditions into both branches (their primary keys).
+ */
+const entries = (s: string) =>
+  `(SELECT stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body, replaces, NULL::text AS kind, NULL::json AS event FROM ${s}.notifications
+    UNION ALL
+    SELECT stream, ms, seq, prev_ms, prev_seq, id, device_id, ts, NULL::bigint, NULL::json, NULL::text, kind, event FROM ${s}.events)`;
+
+/**
+ * Events at or before what retention dropped are gone too (they are kept apart from notifications,
+ * so notification retention does not delete them). Notifications are not filtered: `trimmed` also
+ * moves when events are dropped, past notifications still held.
+ */
+const KEPT = `(x.kind IS NULL OR s.trimmed_ms IS NULL OR (x.ms, x.seq) > (s.trimmed_ms, s.trimmed_seq))`;
 
 /** A newer mark (epoch, ms, seq) replaces an older one: another epoch, or a later position in the same one (core/cursor.ts laterMark). */
 const takes = (old: string, neu: string, epoch: string, ms: string, seq: string) =>
@@ -36,12 +56,12 @@ export function queries(schema: string) {
      */
     replay: {
       name: `${schema}.replay`,
-      text: `SELECT s.epoch, s.first_ms, s.first_seq, s.last_ms, s.last_seq, s.trimmed_ms, s.trimmed_seq, o.ms AS old_ms, o.seq AS old_seq, ${ROW}
+      text: `SELECT s.epoch, s.first_ms, s.first_seq, s.last_ms, s.last_seq, s.trimmed_ms, s.trimmed_seq, o.ms AS old_ms, o.seq AS old_seq, ${ENTRY}
         FROM ${s}.streams s
-        LEFT JOIN LATERAL (SELECT x.ms, x.seq FROM ${s}.notifications x WHERE x.stream = s.stream AND x.ms < $2::bigint - $3::bigint
+        LEFT JOIN LATERAL (SELECT x.ms, x.seq FROM ${entries(s)} x WHERE x.stream = s.stream AND x.ms < $2::bigint - $3::bigint
           ORDER BY x.ms DESC, x.seq DESC LIMIT 1) o ON true
-        LEFT JOIN LATERAL (SELECT x.* FROM ${s}.notifications x
-          WHERE x.stream = s.stream AND x.ms >= $2::bigint - $3::bigint
+        LEFT JOIN LATERAL (SELECT x.* FROM ${entries(s)} x
+          WHERE x.stream = s.stream AND x.ms >= $2::bigint - $3::bigint AND ${KEPT}
             AND ($4::bigint IS NULL OR (s.epoch = $6::text AND (x.ms, x.seq) > ($4::bigint, $5::integer)) OR (s.epoch IS DISTINCT FROM $6::text AND $7::text = 'pending'))
             AND (x.device_id IS NULL OR x.device_id = $8::text)
             AND (x.expires_at IS NULL OR x.expires_at > $2::bigint)
@@ -55,9 +75,9 @@ export function queries(schema: string) {
     },
     range: {
       name: `${schema}.range`,
-      text: `SELECT s.epoch, ${ROW} FROM ${s}.notifications n JOIN ${s}.streams s ON s.stream = n.stream
+      text: `SELECT s.epoch, ${ENTRY} FROM ${entries(s)} n JOIN ${s}.streams s ON s.stream = n.stream
         WHERE n.stream = $1::text AND ($2::bigint IS NULL OR (n.ms, n.seq) > ($2::bigint, $3::integer)) AND (n.ms, n.seq) <= ($4::bigint, $5::integer)
-          AND (n.expires_at IS NULL OR n.expires_at > $6::bigint)
+          AND (n.expires_at IS NULL OR n.expires_at > $6::bigint) AND ${KEPT.replaceAll('x.', 'n.')}
         ORDER BY n.ms, n.seq`,
     },
     getCursor: {

@@ -10,6 +10,10 @@ export interface Body {
   service: string;
   data: unknown;
   priority?: PublishInput['priority'];
+  /** The publish's collapse key (also in the `collapse_key` column once it holds it). */
+  collapseKey?: string;
+  /** Devices that never get a frame for it. */
+  excludeDevices?: string[];
 }
 
 export type Row = Record<string, unknown>;
@@ -24,10 +28,33 @@ export function optPos(ms: unknown, seq: unknown): StreamPos | null {
   return ms === null || ms === undefined ? null : { ms: ms as number, seq: seq as number };
 }
 
-/** A notification from a notifications row (columns ms, seq, prev_ms, prev_seq, id, device_id, ts, expires_at, body). */
+/**
+ * A stream entry from a notifications row (columns ms, seq, prev_ms, prev_seq, id, device_id, ts,
+ * expires_at, body, and optionally replaces) or an events row (kind, event; no body).
+ */
 export function fromRow(clientId: string | null, epoch: string, r: Row): StoredNotification {
+  const pos = { ms: r.ms as number, seq: r.seq as number };
+  const prev = optPos(r.prev_ms, r.prev_seq);
+  if (r.kind !== null && r.kind !== undefined) {
+    return {
+      id: r.id as string,
+      clientId,
+      deviceId: (r.device_id as string | null) ?? null,
+      title: '',
+      message: '',
+      service: '',
+      data: null,
+      ts: r.ts as number,
+      expiresAt: null,
+      pos,
+      prev,
+      epoch,
+      kind: r.kind as 'state' | 'update' | 'delete',
+      event: r.event as StoredNotification['event'],
+    };
+  }
   const body = r.body as Body;
-  return {
+  const n: { -readonly [K in keyof StoredNotification]: StoredNotification[K] } = {
     id: r.id as string,
     clientId,
     deviceId: (r.device_id as string | null) ?? null,
@@ -38,10 +65,15 @@ export function fromRow(clientId: string | null, epoch: string, r: Row): StoredN
     ts: r.ts as number,
     expiresAt: (r.expires_at as number | null) ?? null,
     priority: body.priority,
-    pos: { ms: r.ms as number, seq: r.seq as number },
-    prev: optPos(r.prev_ms, r.prev_seq),
+    pos,
+    prev,
     epoch,
+    version: 1,
   };
+  if (body.collapseKey !== undefined) n.collapseKey = body.collapseKey;
+  if (typeof r.replaces === 'string') n.replaces = r.replaces;
+  if (body.excludeDevices !== undefined && body.excludeDevices.length > 0) n.excludeDevices = body.excludeDevices;
+  return n;
 }
 
 /** A notification from an append_batch / claim_outbox result row (r_* columns). */
