@@ -155,7 +155,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
         after = { ...START, c: acked?.pos ?? null, ce: acked?.epoch ?? null };
       }
       if (session.state !== 'replaying') return;
-      const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null }, Date.now());
+      const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null, register: true }, Date.now());
       const items = r.items.map((n) => new Outgoing(n));
       session.goLive(
         {

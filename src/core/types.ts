@@ -12,13 +12,29 @@ export interface PublishInput {
   ttlMs?: number;
   /** Web Push urgency hint. */
   priority?: 'very-low' | 'low' | 'normal' | 'high';
+  /**
+   * Collapse key (1–128 of `A-Z a-z 0-9 . _ - @`): a stored notification with a key replaces the
+   * previous item of its stream (the client's, or the broadcast stream) that holds the key; the old
+   * item leaves listings and counts and the new entry names it in `replaces` (PROTOCOL.md "Inbox").
+   */
+  collapseKey?: string;
+  /** Devices of the client that never get a frame for it (live or on resume); it stays in their inbox. */
+  excludeDevices?: string[];
 }
 
 /** Whom a notification is for: every device of a client, one device, or everyone (its own stream). */
 export type Target = { kind: 'client'; clientId: string } | { kind: 'device'; clientId: string; deviceId: string } | { kind: 'broadcast' };
 
-/** A notification as kept by the store and handed to sessions. */
+/**
+ * One entry of a stream as kept by the store and handed to sessions: a notification, or (with
+ * `kind`) an inbox event. Events take positions in the same sequence and `prev` chain as
+ * notifications, carry the stream's epoch and are replayed in stream order like them, so a cursor
+ * covers both (PROTOCOL.md "Inbox", ARCHITECTURE.md "How a state change flows"). An event's `id`
+ * is its own (a UUIDv7), its `title`, `message` and `service` are empty, `data` null, `expiresAt`
+ * null; what it says is in `event` (read it with `inboxEvent()` in core/inbox.ts).
+ */
 export interface StoredNotification {
+  /** The notification's id, or the event's own id. */
   readonly id: string;
   /** null for a broadcast */
   readonly clientId: string | null;
@@ -38,6 +54,141 @@ export interface StoredNotification {
   readonly prev: StreamPos | null;
   /** The generation of its stream (see cursor.ts): part of every cursor that names it. */
   readonly epoch: string;
+  /**
+   * Absent: a notification. `state`: item states changed ({@link StateEvent}); `update`: an item's
+   * content changed ({@link InboxItemContent} at its new version); `delete`: an item was deleted
+   * ({@link DeleteEvent}). An `update` or `delete` of a device-targeted item has that `deviceId`
+   * (replayed to that device only); a `state` event is for every device of the client.
+   */
+  readonly kind?: 'state' | 'update' | 'delete';
+  /** The event's payload, by `kind`; absent on notifications. */
+  readonly event?: StateEvent | InboxItemContent | DeleteEvent;
+  /** A notification's content version: 1 (updates are `update` events with the next one). Absent on events. */
+  readonly version?: number;
+  /** The notification's collapse key, when it was published with one. */
+  readonly collapseKey?: string;
+  /** The id of the item this notification's collapse key replaced. */
+  readonly replaces?: string;
+  /** Devices that never get a frame for this notification (replay leaves it out for them). */
+  readonly excludeDevices?: readonly string[];
+}
+
+/** Per-client state of one inbox item, shared by all the client's devices: ms since the epoch, or null. */
+export interface ItemState {
+  seenAt: number | null;
+  readAt: number | null;
+  archivedAt: number | null;
+}
+
+/**
+ * An inbox item's content (PROTOCOL.md "Inbox"): the notification's fields plus its version. What
+ * an `update` event carries. `clientId` is the listing client in a listing, absent in a broadcast's
+ * `update` event (broadcast updates are global).
+ */
+export interface InboxItemContent {
+  id: string;
+  clientId?: string;
+  /** Set on a device-targeted item. */
+  deviceId?: string;
+  /** Set on a broadcast. */
+  broadcast?: true;
+  title: string;
+  message: string;
+  service: string;
+  data: unknown;
+  /** When the notification was published, ms since the epoch. */
+  ts: number;
+  /** 1, then +1 per update. */
+  version: number;
+  /** ms since the epoch: `ts` until the first update. */
+  updatedAt: number;
+  collapseKey?: string;
+}
+
+/** An item as `GET /me/notifications` lists it: its content and the client's state of it. */
+export interface InboxItem extends InboxItemContent, ItemState {}
+
+/**
+ * The payload of a `state` event: the change as applied. `ids` are the items whose state changed
+ * (each once, in the order given); `all` stands for every item `scope` could list at that point
+ * of the stream (scope null: every item of the client; a device: client-wide items, broadcasts and
+ * that device's targeted items, so another device applies it to everything but its own targeted
+ * items). A flag that was not given is absent.
+ */
+export interface StateEvent {
+  ids?: string[];
+  all?: true;
+  seen?: boolean;
+  read?: boolean;
+  archived?: boolean;
+  /** The device that made the change, or null for the backend. */
+  by: string | null;
+  /** The view the change applied to: a device, or null for the backend view. */
+  scope: string | null;
+}
+
+/** The payload of a `delete` event. */
+export interface DeleteEvent {
+  id: string;
+}
+
+/** `filter` of a listing: default (absent) = not archived; `unread` = not read and not archived. */
+export type InboxFilter = 'unread' | 'archived' | 'all';
+
+export interface InboxQuery {
+  clientId: string;
+  /** Whose view: a device (client-wide items, broadcasts, its own targeted items), or null = the backend view (every device's targeted items too). */
+  deviceId: string | null;
+  /** Page size, 1..100. */
+  limit: number;
+  /** The `next` of the previous page; null = from the newest item. */
+  before: string | null;
+  filter?: InboxFilter;
+}
+
+export interface InboxCounts {
+  /** Items not seen, not archived. */
+  unseen: number;
+  /** Items not read, not archived. */
+  unread: number;
+}
+
+export interface InboxPage extends InboxCounts {
+  /** Newest first. */
+  items: InboxItem[];
+  /** Opaque token for the next (older) page, or null: this was the last. */
+  next: string | null;
+}
+
+/** A change of item states (PROTOCOL.md `POST /me/notifications/state`). Exactly one of `ids` and `all`; at least one flag. */
+export interface StateChange {
+  /** ≤ 1000 item ids; unknown ones, and ones `scope` cannot list, are ignored. */
+  ids?: readonly string[];
+  /** Every item `scope` can list, archived or not. */
+  all?: true;
+  /** true: seen (the first time sets seenAt); false: not seen (and not read). */
+  seen?: boolean;
+  /** true: read and seen; false: not read (seen stays). */
+  read?: boolean;
+  archived?: boolean;
+  /** The view the change applies to: the device's, or null for the backend's (every item). */
+  scope: string | null;
+  /** Who makes it: the device id, or null for the backend. Recorded in the event. */
+  by: string | null;
+}
+
+export interface StateResult extends InboxCounts {
+  /** Items whose state changed (each once). */
+  updated: number;
+  /** The `state` event appended to the client's stream, or null when nothing changed. Counts are `scope`'s view. */
+  event: StoredNotification | null;
+}
+
+/** `PATCH .../notifications/<id>`: the fields given replace the item's. */
+export interface ItemPatch {
+  title?: string;
+  message?: string;
+  data?: unknown;
 }
 
 /** What {@link Store.append} did with one publish. */
@@ -61,6 +212,12 @@ export interface ReplayQuery {
   after: Cursor;
   /** Resume: replay the broadcast stream too. Otherwise a pending read, broadcasts skipped. */
   broadcasts: boolean;
+  /**
+   * A device of the client is connecting: the first time a client is registered this way, its
+   * inbox starts taking broadcasts (those whose position is at or after `now`; earlier ones stay
+   * out of it, PROTOCOL.md "Inbox"). Later registrations change nothing. @default false
+   */
+  register?: boolean;
 }
 
 /** The notifications a stream starts with, and where the device stands in both streams. */
@@ -80,8 +237,12 @@ export interface ReplayResult {
 }
 
 /**
- * The message store: append, replay after a cursor, device cursors, idempotency.
- * Memory (embedded default) and Redis implement it; one contract suite runs against both.
+ * The message store: append, replay after a cursor, device cursors, idempotency, and the inbox
+ * (item states, updates, deletes, collapse keys) whose changes are events in the same streams.
+ * Memory (embedded default) and Redis implement it; the contract suites (test/store/contract.test.ts,
+ * test/store/inbox-contract.test.ts) run against every store. PROTOCOL.md is the source of the rules.
+ * Every method rejects when the store cannot answer (the caller turns that into 503); the inbox
+ * methods throw HERALD_ERR_INVALID naming the field for input they refuse.
  */
 export interface Store {
   readonly kind: 'memory' | 'redis';
@@ -102,6 +263,30 @@ export interface Store {
   saveDeviceCursor(clientId: string, deviceId: string, cursor: Cursor): Promise<void>;
   /** Forgets a removed device's cursor. */
   forgetDevice(clientId: string, deviceId: string): Promise<void>;
+  /**
+   * One page of the client's inbox, newest first, and its counts (PROTOCOL.md "Inbox"): the client's
+   * notifications and the broadcasts since it registered ({@link ReplayQuery.register}), without
+   * expired, deleted or replaced items, as `q.deviceId` sees them. Counts ignore the filter and the
+   * page. Invalid `limit` (not an integer 1..100), `filter` or `before`: HERALD_ERR_INVALID.
+   */
+  listInbox(q: InboxQuery, now: number): Promise<InboxPage>;
+  /** The counts of several views of one client at once (null = the backend view), in the order asked. */
+  inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]>;
+  /**
+   * Applies a state change atomically and, when at least one item changed, appends one `state`
+   * event to the client's stream. Ids are looked up in the client's own stream and its broadcasts
+   * only, so a client never touches another's items. Invalid input (neither or both of `ids` and
+   * `all`, more than 1000 ids, no flag, `seen: false` with `read: true`): HERALD_ERR_INVALID.
+   */
+  setState(clientId: string, change: StateChange, now: number): Promise<StateResult>;
+  /**
+   * Replaces the given fields of a listed item (a client's; null = a broadcast, changed for every
+   * client), bumps its version, and appends an `update` event to its stream. null when the item is
+   * not listed (unknown, deleted, replaced, expired or gone from retention): a 404 upstream.
+   */
+  updateItem(clientId: string | null, id: string, patch: ItemPatch, now: number): Promise<{ item: InboxItemContent; event: StoredNotification } | null>;
+  /** Deletes a listed item (null client = a broadcast, for everyone) and appends a `delete` event; null as for updateItem. */
+  deleteItem(clientId: string | null, id: string, now: number): Promise<{ event: StoredNotification } | null>;
   close(): Promise<void>;
 }
 

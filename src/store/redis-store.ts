@@ -1,10 +1,31 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { type Cursor, markFromString, markToString, newEpoch, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
+import { checkInboxQuery, checkStateChange, parseListingToken } from '../core/inbox.js';
 import { type Logger, silentLogger } from '../core/logger.js';
-import type { AppendResult, PublishInput, ReplayQuery, ReplayResult, Store, StoredNotification, Target } from '../core/types.js';
-import { APPEND_LUA, REPLAY_LUA, SAVE_CURSOR_LUA } from './redis-scripts.js';
-import { mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
+import type {
+  AppendResult,
+  InboxCounts,
+  InboxItem,
+  InboxItemContent,
+  InboxPage,
+  InboxQuery,
+  ItemPatch,
+  PublishInput,
+  ReplayQuery,
+  ReplayResult,
+  StateChange,
+  StateEvent,
+  StateResult,
+  Store,
+  StoredNotification,
+  Target,
+} from '../core/types.js';
+import { type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage } from './inbox.js';
+import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
+import { BroadcastCache, broadcastCandidates, type ClientSnapshot, clientCandidates, updatedContent } from './redis-inbox.js';
+import { APPEND_LUA, BROADCAST_SYNC_LUA, ITEM_LUA, ITEM_READ_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
+import { mergeByPosition, mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Ignored when `redis` is given. */
@@ -17,6 +38,11 @@ export interface RedisStoreOptions {
   retentionMessages: number;
   /** How long notifications are kept, in ms. @default 86_400_000 */
   retentionMs: number;
+  /**
+   * Inbox events (state changes, updates, deletes) kept per stream besides the notifications; a
+   * device whose cursor is before a dropped event has lost something. @default retentionMessages
+   */
+  retentionEvents?: number;
   /**
    * A stream and its positions expire this long after their last append, so idle clients cost no
    * memory. Longer than retention so that a device resuming after everything aged out is still
@@ -48,17 +74,10 @@ interface Scripts {
   heraldAppend: Script;
   heraldReplay: Script;
   heraldSaveCursor: Script;
-}
-
-/** What is kept in the entry's `j` field (the rest is in fields of its own or in the key). */
-interface Body {
-  id: string;
-  title: string;
-  message: string;
-  service: string;
-  data: unknown;
-  ts: number;
-  priority?: PublishInput['priority'];
+  heraldSetState: Script;
+  heraldItemRead: Script;
+  heraldItem: Script;
+  heraldBroadcastSync: Script;
 }
 
 interface StreamView extends StreamBounds {
@@ -70,16 +89,22 @@ interface StreamView extends StreamBounds {
  *
  * Keys (P = prefix), every key of one client under the hash tag `{client}` so Redis Cluster keeps
  * them in one slot, the broadcast stream under its own tag `{!broadcast}`:
- * - `P{c}:s` the stream: one entry per stored notification, its id is the notification's position
+ * - `P{c}:s` the notifications: one entry per stored notification, its id is the notification's position
+ * - `P{c}:e` the inbox events (state, update, delete): positions from the same sequence, a stream
+ *   of their own so that retention counts notifications only (XLEN of `s`) and events have their own bound
  * - `P{c}:m` hash `epoch` (the stream's generation), `first`, `last`, `trimmed` (positions; see redis-scripts.ts)
+ * - `P{c}:x` hash, the inbox: item states, updated contents, deleted and replaced items, collapse keys
  * - `P{c}:i:<key>` the position of the notification with that idempotency key (expires with retention)
  * - `P{c}:cur` hash `d:<device>` → `<c>,<b>` acknowledged cursor, `acked` → newest acked `c`
- *   (each `<epoch>:<ms>-<seq>`)
+ *   (each `<epoch>:<ms>-<seq>`), `reg` → when the client registered (its inbox takes broadcasts from then)
+ * A client's state of a broadcast lives in the client's `x` (`b:<position>`), in the client's slot;
+ * a broadcast's content, updates and deletes in the broadcast stream's keys.
  *
- * Appends, replays and cursor saves are Lua scripts (one command each, atomic per stream) on one
- * connection that pipelines: concurrent appends are written back to back and share round trips.
- * Errors reject the returned promise; the node turns them into 503. Each failed command is counted
- * in `stats.redisErrors` (`herald_redis_errors_total{component="store"}`).
+ * Appends, replays, cursor saves and inbox changes are Lua scripts (one command each, atomic per
+ * stream) on one connection that pipelines: concurrent appends are written back to back and share
+ * round trips. Listings and counts read the client's keys in one transaction and compute in JS
+ * (store/inbox.ts, the same rules as the memory store), with the broadcasts from a per-node cache.
+ * Errors reject the returned promise; the node turns them into 503.
  */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
@@ -88,8 +113,10 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #retentionMessages: number;
   readonly #retentionMs: number;
+  readonly #retentionEvents: number;
   readonly #streamTtlMs: number;
   readonly #cursorTtlMs: number;
+  readonly #broadcasts: BroadcastCache;
   #closed = false;
   /** Commands that failed (connection down, timeout, script error), for `/metrics`. */
   readonly stats = { redisErrors: 0 };
@@ -100,6 +127,7 @@ export class RedisStore implements Store {
     this.#prefix = prefix;
     this.#retentionMessages = opts.retentionMessages;
     this.#retentionMs = opts.retentionMs;
+    this.#retentionEvents = opts.retentionEvents ?? opts.retentionMessages;
     this.#streamTtlMs = opts.streamTtlMs ?? 2 * opts.retentionMs;
     this.#cursorTtlMs = opts.cursorTtlMs ?? 30 * DAY;
     const log = opts.log ?? silentLogger;
@@ -126,10 +154,21 @@ export class RedisStore implements Store {
       if (lastError) log.info({}, 'redis store connection ready');
       lastError = '';
     });
-    this.#redis.defineCommand('heraldAppend', { numberOfKeys: 3, lua: APPEND_LUA });
-    this.#redis.defineCommand('heraldReplay', { numberOfKeys: 2, lua: REPLAY_LUA });
+    this.#redis.defineCommand('heraldAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    this.#redis.defineCommand('heraldReplay', { numberOfKeys: 4, lua: REPLAY_LUA });
     this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
+    this.#redis.defineCommand('heraldSetState', { numberOfKeys: 5, lua: SET_STATE_LUA });
+    this.#redis.defineCommand('heraldItemRead', { numberOfKeys: 3, lua: ITEM_READ_LUA });
+    this.#redis.defineCommand('heraldItem', { numberOfKeys: 4, lua: ITEM_LUA });
+    this.#redis.defineCommand('heraldBroadcastSync', { numberOfKeys: 3, lua: BROADCAST_SYNC_LUA });
     this.#scripts = this.#redis as unknown as Scripts;
+    this.#broadcasts = new BroadcastCache(
+      (epoch, last) =>
+        this.#scripts.heraldBroadcastSync(this.#key(BROADCAST_TAG, 's'), this.#key(BROADCAST_TAG, 'm'), this.#key(BROADCAST_TAG, 'x'), epoch, last) as Promise<
+          unknown[]
+        >,
+      this.#retentionMessages,
+    );
   }
 
   /**
@@ -193,6 +232,8 @@ export class RedisStore implements Store {
         this.#key(tag, 's'),
         this.#key(tag, 'm'),
         this.#key(tag, `i:${input.id ?? ''}`),
+        this.#key(tag, 'e'),
+        this.#key(tag, 'x'),
         now,
         this.#retentionMessages,
         this.#retentionMs,
@@ -203,11 +244,14 @@ export class RedisStore implements Store {
         deviceId ?? '',
         expiresAt === null ? '' : String(expiresAt),
         newEpoch(),
+        body.id,
+        input.collapseKey ?? '',
+        input.excludeDevices?.join(',') ?? '',
       )
-      .catch(this.#failed)) as [string, string, string | string[], string];
+      .catch(this.#failed)) as [string, string, string | string[], string, string];
     if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
     const prev = reply[2] as string;
-    const notification: StoredNotification = {
+    const notification: { -readonly [K in keyof StoredNotification]: StoredNotification[K] } = {
       id: body.id,
       clientId,
       deviceId,
@@ -221,7 +265,11 @@ export class RedisStore implements Store {
       pos: streamIdToPos(reply[1]),
       prev: prev === '' ? null : streamIdToPos(prev),
       epoch: reply[3],
+      version: 1,
     };
+    if (input.collapseKey !== undefined) notification.collapseKey = input.collapseKey;
+    if (reply[4] !== '') notification.replaces = reply[4];
+    if (input.excludeDevices !== undefined && input.excludeDevices.length > 0) notification.excludeDevices = [...input.excludeDevices];
     return { notification, duplicate: false, stored };
   }
 
@@ -232,12 +280,15 @@ export class RedisStore implements Store {
     epoch: string | null,
     mode: 'resume' | 'pending',
     deviceId: string,
+    register: boolean,
     now: number,
   ): Promise<StreamView> {
     const reply = (await this.#scripts
       .heraldReplay(
         this.#key(tag, 's'),
+        this.#key(tag, 'e'),
         this.#key(tag, 'm'),
+        this.#key(tag, 'cur'),
         now,
         this.#retentionMessages,
         this.#retentionMs,
@@ -245,6 +296,9 @@ export class RedisStore implements Store {
         deviceId,
         epoch ?? '',
         mode,
+        this.#retentionEvents,
+        register ? '1' : '0',
+        this.#cursorTtlMs,
       )
       .catch(this.#failed)) as (string | string[])[];
     const streamEpoch = reply[3] as string;
@@ -256,9 +310,10 @@ export class RedisStore implements Store {
   async replay(q: ReplayQuery, now: number): Promise<ReplayResult> {
     // One script per stream (they live in different cluster slots), sent together.
     const mode = q.broadcasts ? 'resume' : 'pending';
-    const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.after.ce, mode, q.deviceId, now);
+    // Registration rides on the client's script: no extra round trip per connect.
+    const own = this.#replayStream(q.clientId, q.clientId, q.after.c, q.after.ce, mode, q.deviceId, q.register === true, now);
     // A pending read skips broadcasts: the device starts at the broadcast head.
-    const bc = q.broadcasts ? this.#replayStream(BROADCAST_TAG, null, q.after.b, q.after.be, mode, '', now) : this.#meta(BROADCAST_TAG);
+    const bc = q.broadcasts ? this.#replayStream(BROADCAST_TAG, null, q.after.b, q.after.be, mode, q.deviceId, false, now) : this.#meta(BROADCAST_TAG);
     const [mine, all] = await Promise.all([own, bc]);
     const pc = q.broadcasts ? placeReader(mine, q.after.c, q.after.ce) : placePending(mine, q.after.c, q.after.ce);
     const pb: Placement = q.broadcasts ? placeReader(all, q.after.b, q.after.be) : { from: all.last, epoch: all.epoch, lost: false, replay: false };
@@ -284,20 +339,19 @@ export class RedisStore implements Store {
     const tag = clientId ?? BROADCAST_TAG;
     const start = after === null ? '-' : `(${posToStreamId(after)}`;
     // One slot, one transaction: the entries and the epoch they belong to.
+    const end = posToStreamId(upTo);
     const replies = await this.#redis
       .multi()
       .hget(this.#key(tag, 'm'), 'epoch')
-      .xrange(this.#key(tag, 's'), start, posToStreamId(upTo))
-      .exec()
-      .then(transactionReplies)
-      .catch(this.#failed);
+      .xrange(this.#key(tag, 's'), start, end)
+      .xrange(this.#key(tag, 'e'), start, end)
+      .exec();
+    if (!replies) throw new Error('range transaction aborted');
+    for (const [err] of replies) if (err) throw err;
     const epoch = (replies[0][1] as string | null) ?? '';
-    const out: StoredNotification[] = [];
-    for (const [id, fields] of replies[1][1] as [string, string[]][]) {
-      const n = fromEntry(clientId, epoch, id, fields);
-      if (n.expiresAt === null || n.expiresAt > now) out.push(n);
-    }
-    return out;
+    const notifications = (replies[1][1] as [string, string[]][]).map(([id, fields]) => fromEntry(clientId, epoch, id, fields));
+    const events = (replies[2][1] as [string, string[]][]).map(([id, fields]) => fromEntry(clientId, epoch, id, fields));
+    return mergeByPosition(notifications, events).filter((n) => n.expiresAt === null || n.expiresAt > now);
   }
 
   async getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null> {
@@ -324,6 +378,192 @@ export class RedisStore implements Store {
     await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`).catch(this.#failed);
   }
 
+  /** One transaction over a client's keys: registration, meta hash (with the item index), inbox hash. */
+  #snapshot(clientId: string): Promise<ClientSnapshot> {
+    return this.#redis
+      .multi()
+      .hget(this.#key(clientId, 'cur'), 'reg')
+      .hgetall(this.#key(clientId, 'm'))
+      .hgetall(this.#key(clientId, 'x'))
+      .exec()
+      .then((replies) => {
+        if (!replies) throw new Error('inbox read aborted');
+        for (const [err] of replies) if (err) throw err;
+        const reg = replies[0][1] as string | null;
+        return { reg: reg === null ? null : Number(reg), meta: replies[1][1] as Record<string, string>, x: replies[2][1] as Record<string, string> };
+      });
+  }
+
+  /** The client's items of each stream, oldest first: its own from a snapshot, the broadcasts from this node's cache. */
+  async #candidates(
+    now: number,
+    read: Promise<ClientSnapshot>,
+  ): Promise<{ snap: ClientSnapshot; own: Candidate<string>[]; broadcasts: Candidate<() => InboxItemContent>[] }> {
+    const [snap, bc] = await Promise.all([read, this.#broadcasts.fresh()]);
+    return {
+      snap,
+      own: clientCandidates(snap, now, this.#retentionMs),
+      broadcasts: snap.reg === null ? [] : broadcastCandidates(bc, snap.x, snap.reg, now, this.#retentionMs),
+    };
+  }
+
+  async listInbox(q: InboxQuery, now: number): Promise<InboxPage> {
+    checkInboxQuery(q);
+    const before = parseListingToken(q.before);
+    const { snap, own, broadcasts } = await this.#candidates(now, this.#snapshot(q.clientId));
+    const { page, ...rest } = pickPage<string | (() => InboxItemContent)>(own, broadcasts, {
+      deviceId: q.deviceId,
+      limit: q.limit,
+      before,
+      filter: q.filter ?? 'default',
+    });
+    // The bodies of the page's own items only, in one transaction.
+    const mine = page.filter((c) => c.src === 'c' && snap.x[`u:${c.id}`] === undefined);
+    const bodies = new Map<string, string[]>();
+    if (mine.length > 0) {
+      const multi = this.#redis.multi();
+      for (const c of mine) multi.xrange(this.#key(q.clientId, 's'), c.ref as string, c.ref as string);
+      const replies = await multi.exec();
+      if (!replies) throw new Error('inbox read aborted');
+      replies.forEach(([err, r], i) => {
+        if (err) throw err;
+        const entry = (r as [string, string[]][])[0];
+        if (entry) bodies.set(mine[i].ref as string, entry[1]);
+      });
+    }
+    const items: InboxItem[] = [];
+    for (const c of page) {
+      let content: InboxItemContent | undefined;
+      if (typeof c.ref === 'function') content = c.ref();
+      else {
+        const fields = bodies.get(c.ref);
+        content = updatedContent(snap.x[`u:${c.id}`]) ?? (fields && contentOf(fromEntry(q.clientId, c.epoch, c.ref, fields)));
+      }
+      // An item that retention dropped between the two reads is left out.
+      if (content) items.push(listedItem(content, q.clientId, c.state));
+    }
+    return { items, ...rest };
+  }
+
+  async inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]> {
+    const { own, broadcasts } = await this.#candidates(now, this.#snapshot(clientId));
+    return inboxCounts([...own, ...broadcasts], deviceIds);
+  }
+
+  async setState(clientId: string, change: StateChange, now: number): Promise<StateResult> {
+    checkStateChange(change);
+    // No script can read the broadcast stream (another slot): it gets the live broadcasts it may change.
+    const wanted = change.ids === undefined ? null : new Set(change.ids);
+    const live: string[] = [];
+    for (const c of broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs)) {
+      if (wanted === null || wanted.has(c.id)) live.push(posToStreamId(c.pos), c.id);
+    }
+    const flag = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
+    const eventId = uuidv7(now);
+    const flags = changeFlags(change);
+    const flagsJson = JSON.stringify(flags).slice(1, -1);
+    const ids = change.ids === undefined ? [] : [...change.ids];
+    const script = this.#scripts.heraldSetState(
+      this.#key(clientId, 's'),
+      this.#key(clientId, 'e'),
+      this.#key(clientId, 'm'),
+      this.#key(clientId, 'x'),
+      this.#key(clientId, 'cur'),
+      now,
+      this.#retentionMessages,
+      this.#retentionMs,
+      this.#retentionEvents,
+      this.#streamTtlMs,
+      change.scope ?? '',
+      change.ids === undefined ? 'all' : 'ids',
+      flag(change.seen),
+      flag(change.read),
+      flag(change.archived),
+      newEpoch(),
+      `{"id":${JSON.stringify(eventId)},"ts":${now},"event":{`,
+      `${flagsJson === '' ? '' : `${flagsJson},`}"by":${JSON.stringify(change.by)},"scope":${JSON.stringify(change.scope)}}}`,
+      ids.length,
+      ...ids,
+      ...live,
+    ) as Promise<(string | number)[]>;
+    // Read right behind the script on the same connection: the counts see the change.
+    const [reply, { own, broadcasts }] = await Promise.all([script, this.#candidates(now, this.#snapshot(clientId))]);
+    const [counts] = inboxCounts([...own, ...broadcasts], [change.scope]);
+    const updated = Number(reply[0]);
+    if (updated === 0) return { updated: 0, ...counts, event: null };
+    const event: StateEvent =
+      change.ids === undefined
+        ? { all: true, ...flags, by: change.by, scope: change.scope }
+        : { ids: reply.slice(4).map(String), ...flags, by: change.by, scope: change.scope };
+    const entry = eventEntry(clientId, null, 'state', event, eventId, now, { pos: String(reply[1]), prev: String(reply[2]), epoch: String(reply[3]) });
+    return { updated, ...counts, event: entry };
+  }
+
+  /**
+   * Reads a listed item and runs ITEM_LUA against what it read: compare and set, so a concurrent
+   * update makes it read again (a few times; updates of one item are rare and short).
+   */
+  async #changeItem(
+    clientId: string | null,
+    id: string,
+    now: number,
+    mode: 'update' | 'delete',
+    build: (content: InboxItemContent) => { item?: InboxItemContent; event: StoredNotification['event'] },
+  ): Promise<{ item?: InboxItemContent; event: StoredNotification } | null> {
+    const tag = clientId ?? BROADCAST_TAG;
+    const [s, e, m, x] = [this.#key(tag, 's'), this.#key(tag, 'e'), this.#key(tag, 'm'), this.#key(tag, 'x')];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const read = (await this.#scripts.heraldItemRead(s, m, x, now, this.#retentionMs, id)) as [string, string[], string] | [];
+      if (read.length === 0) return null;
+      const [p, fields, u] = read;
+      const n = fromEntry(clientId, '', p, fields);
+      const content = updatedContent(u) ?? contentOf(n);
+      const { item, event } = build(content);
+      const eventId = uuidv7(now);
+      const reply = (await this.#scripts.heraldItem(
+        s,
+        e,
+        m,
+        x,
+        now,
+        this.#retentionMessages,
+        this.#retentionMs,
+        this.#retentionEvents,
+        this.#streamTtlMs,
+        mode,
+        p,
+        id,
+        String(content.version),
+        item ? `${item.version}|${JSON.stringify(item)}` : '',
+        eventJson(eventId, now, event),
+        n.deviceId ?? '',
+        n.collapseKey ?? '',
+      )) as string[];
+      if (reply[0] === 'gone') return null;
+      if (reply[0] === 'ok') {
+        const entry = eventEntry(clientId, n.deviceId, mode, event, eventId, now, { pos: reply[1], prev: reply[2], epoch: reply[3] });
+        return { item, event: entry };
+      }
+    }
+    throw new Error(`inbox item ${id} kept changing under a ${mode}`);
+  }
+
+  async updateItem(clientId: string | null, id: string, patch: ItemPatch, now: number): Promise<{ item: InboxItemContent; event: StoredNotification } | null> {
+    const r = await this.#changeItem(clientId, id, now, 'update', (old) => {
+      const item: InboxItemContent = { ...old, version: old.version + 1, updatedAt: now };
+      if (patch.title !== undefined) item.title = patch.title;
+      if (patch.message !== undefined) item.message = patch.message;
+      if (patch.data !== undefined) item.data = patch.data;
+      return { item, event: item };
+    });
+    return r && { item: r.item as InboxItemContent, event: r.event };
+  }
+
+  async deleteItem(clientId: string | null, id: string, now: number): Promise<{ event: StoredNotification } | null> {
+    const r = await this.#changeItem(clientId, id, now, 'delete', () => ({ event: { id } }));
+    return r && { event: r.event };
+  }
+
   /** Waits for replies to what was sent, then closes the connection. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -340,58 +580,6 @@ export class RedisStore implements Store {
       this.#redis.disconnect();
     }
   }
-}
-
-/** The replies of a MULTI/EXEC, or its failure: an aborted transaction or the first command that failed. */
-function transactionReplies(replies: [Error | null, unknown][] | null): [Error | null, unknown][] {
-  if (!replies) throw new Error('transaction aborted');
-  for (const [err] of replies) if (err) throw err;
-  return replies;
-}
-
-function optPos(id: string | null | undefined): StreamPos | null {
-  return id ? streamIdToPos(id) : null;
-}
-
-/** A notification from a stream entry: its id is the position, the fields as APPEND_LUA wrote them. */
-function fromEntry(clientId: string | null, epoch: string, id: string, fields: string[]): StoredNotification {
-  let body: Body | undefined;
-  let device = '';
-  let expires = '';
-  let prev = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    const v = fields[i + 1];
-    switch (fields[i]) {
-      case 'j':
-        body = JSON.parse(v) as Body;
-        break;
-      case 'd':
-        device = v;
-        break;
-      case 'x':
-        expires = v;
-        break;
-      case 'p':
-        prev = v;
-        break;
-    }
-  }
-  if (!body) throw new Error(`stream entry ${id} has no body`);
-  return {
-    id: body.id,
-    clientId,
-    deviceId: device === '' ? null : device,
-    title: body.title,
-    message: body.message,
-    service: body.service,
-    data: body.data,
-    ts: body.ts,
-    expiresAt: expires === '' ? null : Number(expires),
-    priority: body.priority,
-    pos: streamIdToPos(id),
-    prev: optPos(prev),
-    epoch,
-  };
 }
 
 /** The URL without its password, for messages. */

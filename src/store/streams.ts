@@ -67,3 +67,16 @@ export function mergeByTime(a: StoredNotification[], b: StoredNotification[]): S
   while (j < b.length) out.push(b[j++]);
   return out;
 }
+
+/** Notifications and events of one stream in one list by position. */
+export function mergeByPosition(a: StoredNotification[], b: StoredNotification[]): StoredNotification[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: StoredNotification[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(isAfter(b[j].pos, a[i].pos) ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
+}

@@ -1,47 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Cursor, posToStreamId, START, type StreamPos } from '../../src/core/cursor.js';
 import type { PublishInput, Store, StoredNotification, Target } from '../../src/core/types.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import { RedisStore } from '../../src/store/redis-store.js';
-import { startRedis, type TestRedis, uniquePrefix } from '../support/redis.js';
+import { startRedis, uniquePrefix } from '../support/redis.js';
+import { type StoreRetention, storeFactories } from '../support/stores.js';
 
 /**
  * One contract, two stores: everything the core relies on from a Store, run against the memory
  * store and the Redis store (a real redis-server started for this file). Time is the explicit
  * `now` the interface takes; nothing here sleeps.
  */
-interface Retention {
-  retentionMessages?: number;
-  retentionMs?: number;
-}
-
-let redis: TestRedis;
-let clustered: TestRedis;
-beforeAll(async () => {
-  [redis, clustered] = await Promise.all([startRedis(), startRedis({ cluster: true })]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), clustered?.stop()]);
-});
-
-const redisStore =
-  (server: () => TestRedis) =>
-  async (r: Retention = {}) =>
-    RedisStore.connect({
-      url: server().url,
-      prefix: uniquePrefix(),
-      retentionMessages: r.retentionMessages ?? 1000,
-      retentionMs: r.retentionMs ?? 86_400_000,
-      // Key expiry runs on Redis's clock, not on the test's `now`: keep it out of the way.
-      streamTtlMs: 3_600_000,
-    });
-
-const factories: [string, (r?: Retention) => Promise<Store>][] = [
-  ['memory', async (r = {}) => new MemoryStore({ retentionMessages: r.retentionMessages ?? 1000, retentionMs: r.retentionMs ?? 86_400_000 })],
-  ['redis', redisStore(() => redis)],
-  // A cluster-mode node refuses any script whose keys span slots (CROSSSLOT): the hash tags are proven.
-  ['redis (cluster mode)', redisStore(() => clustered)],
-];
+const stores = storeFactories();
+const factories = stores.list;
 
 const T0 = 1_700_000_000_000;
 const alice: Target = { kind: 'client', clientId: 'alice' };
@@ -61,7 +31,7 @@ const titles = (items: StoredNotification[]) => items.map((n) => n.title);
 const pos = (ms: number, seq = 0): StreamPos => ({ ms, seq });
 
 describe.each(factories)('Store contract: %s', (_name, make) => {
-  async function withStore<T>(r: Retention | undefined, fn: (s: Store) => Promise<T>): Promise<T> {
+  async function withStore<T>(r: StoreRetention | undefined, fn: (s: Store) => Promise<T>): Promise<T> {
     const s = await make(r);
     try {
       return await fn(s);
@@ -387,7 +357,7 @@ describe.each(factories)('Store contract: %s', (_name, make) => {
 describe('RedisStore specifics', () => {
   it('keeps every key of a client under its {client} hash tag (one cluster slot) and the broadcast stream under its own', async () => {
     const prefix = uniquePrefix();
-    await using s = disposable(await RedisStore.connect({ url: clustered.url, prefix, retentionMessages: 10, retentionMs: 60_000 }));
+    await using s = disposable(await RedisStore.connect({ url: stores.clustered().url, prefix, retentionMessages: 10, retentionMs: 60_000 }));
     await s.append(alice, msg('a', { id: 'k' }), T0);
     await s.append(toDevice('phone'), msg('p'), T0 + 1);
     await s.append(broadcast, msg('b', { id: 'bk' }), T0 + 2);
@@ -415,7 +385,7 @@ describe('RedisStore specifics', () => {
 
   it('a second store on the same Redis and prefix (a restarted node) sees streams, cursors and idempotency keys', async () => {
     const prefix = uniquePrefix();
-    const opts = { url: redis.url, prefix, retentionMessages: 100, retentionMs: 60_000 };
+    const opts = { url: stores.redis().url, prefix, retentionMessages: 100, retentionMs: 60_000 };
     const first = await RedisStore.connect(opts);
     const a = await first.append(alice, msg('a', { id: 'k1' }), T0);
     await first.append(alice, msg('b'), T0 + 1);
