@@ -119,12 +119,13 @@ describe('a state event from a node that did not know of a device here', () => {
     await using h = await nodes.start('redis');
     const alice = uniq('alice');
     await using phone = await connectDevice(h, alice, 'phone');
-    const own = (await publishTo(h, alice, { title: 'phone only', message: 'm' }, 'phone')).body.id;
+    await publishTo(h, alice, { title: 'phone only', message: 'm' }, 'phone');
     const shared = (await publishTo(h, alice, { title: 'shared', message: 'm' })).body.id;
     await phone.waitForNotifications(2);
     // Another node changed the state and routed the event with counts for other devices only.
     const r = await h.node.store.setState(alice, { ids: [shared], read: true, scope: null, by: null }, Date.now());
-    const event = { ...r.event!, counts: { base: { unseen: 0, unread: 0 }, devices: { laptop: { unseen: 0, unread: 0 } } } };
+    if (!r.event) throw new Error('the change changed nothing');
+    const event = { ...r.event, counts: { base: { unseen: 0, unread: 0 }, devices: { laptop: { unseen: 0, unread: 0 } } } };
     const pub = new Redis(nodes.redis().url);
     try {
       await pub.publish(`herald:inbox:${h.config.NODE_ID}`, encodeWire({ kind: 'notification', origin: 'elsewhere', notification: event }));
@@ -134,6 +135,5 @@ describe('a state event from a node that did not know of a device here', () => {
     // The phone's own targeted item is unread: its counts, not the base the event came with.
     expect(countsOf(await phone.waitFor(isState))).toEqual({ unseen: 1, unread: 1 });
     expect(phone.frames.find(isState)).toMatchObject({ ids: [shared], read: true, by: null });
-    expect(own).toBeTruthy();
   });
 });
