@@ -158,6 +158,8 @@ export class Session implements WheelEntry {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   closeReason: CloseReason | null = null;
 
+  /** Where the device was placed when its stream went live (the replay followed it); null while replaying. */
+  startedFrom: Cursor | null = null;
   /** Where the device stands in its client's stream. */
   readonly #c = new StreamPlace();
   /** Where the device stands in the broadcast stream. */
@@ -203,7 +205,10 @@ export class Session implements WheelEntry {
     return this.#queueBytes + this.conn.bufferedBytes();
   }
 
-  /** Adds a notification; held while the replay is read, dropped when this device already has it. */
+  /**
+   * Adds a notification or an inbox event; held while the replay is read, dropped when this device
+   * already has it or is one of its `excludeDevices`.
+   */
   notify(out: Outgoing): void {
     if (this.state === 'closed') return;
     if (this.#held !== null) {
@@ -215,13 +220,31 @@ export class Session implements WheelEntry {
   }
 
   #send(out: Outgoing): void {
-    if (!(out.n.clientId === null ? this.#b : this.#c).take(out)) return;
-    this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
+    const n = out.n;
+    if (n.excludeDevices?.includes(this.device.deviceId)) return;
+    if (!(n.clientId === null ? this.#b : this.#c).take(out)) return;
     const now = Date.now();
     this.lastActivityAt = now;
+    if (n.kind !== undefined) {
+      this.#sendEvent(out);
+      return;
+    }
+    this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
     this.device.lastNotificationAt = now;
     this.device.notificationCount++;
     this.#owner.delivered(this, 1);
+  }
+
+  /**
+   * An inbox event: a `state` frame carries this device's counts, picked from those the node read
+   * for the event (see EventCounts); not counted as a notification delivered.
+   */
+  #sendEvent(out: Outgoing): void {
+    const enc = this.conn.encoder;
+    if (!enc.event) return;
+    const n = out.n;
+    const counts = n.kind === 'state' && n.counts ? (n.counts.devices[this.device.deviceId] ?? n.counts.base) : null;
+    this.#enqueue(enc.event(out, this.device.clientId, this.cursor, counts));
   }
 
   /** Sends a control frame (welcome, ping, shutdown, …). */
@@ -275,6 +298,7 @@ export class Session implements WheelEntry {
     const held = this.#held ?? [];
     this.#held = null;
     this.state = 'live';
+    this.startedFrom = from;
     const c = this.#c;
     const b = this.#b;
     c.last = from.c;
