@@ -248,11 +248,22 @@ export interface ReplayResult {
  */
 export interface Store {
   readonly kind: 'memory' | 'redis' | 'postgres';
+  /**
+   * Stores a notification (unless `ttlMs` is 0: live only, it takes a position but is no inbox item)
+   * at the next position of its stream. A stored one with a `collapseKey` replaces the stream's
+   * previous item with that key that is still listed (it leaves listings and counts; the new entry's
+   * `replaces` names it; no event). `excludeDevices` is kept on the entry.
+   */
   append(target: Target, input: PublishInput, now: number): Promise<AppendResult>;
+  /**
+   * Everything after the device's cursor, notifications and inbox events alike, in stream order:
+   * entries for this device (not targeted at another device, not excluding it), not expired.
+   * With `register`, also registers the client for broadcasts (no extra round trip).
+   */
   replay(q: ReplayQuery, now: number): Promise<ReplayResult>;
   /** Heads of the client's and the broadcast stream. */
   heads(clientId: string): Promise<Cursor>;
-  /** Entries after `after` (exclusive) up to and including `upTo`, of one stream: repairs gaps. */
+  /** Entries (notifications and events) after `after` (exclusive) up to and including `upTo`, of one stream: repairs gaps. */
   range(clientId: string | null, after: StreamPos | null, upTo: StreamPos, now: number): Promise<StoredNotification[]>;
   /** The device's acknowledged cursor, if any. */
   getDeviceCursor(clientId: string, deviceId: string): Promise<Cursor | null>;
