@@ -25,6 +25,10 @@ export interface HeraldNotification {
   data?: unknown;
   /** Milliseconds since the epoch. */
   ts: number;
+  /** The collapse key it was published with (PROTOCOL.md "Inbox"). */
+  collapseKey?: string;
+  /** The id of the inbox item this one replaces (same collapse key): that item leaves the inbox; no `delete` follows. */
+  replaces?: string;
 }
 
 /** The first frame of every stream. */
@@ -38,6 +42,9 @@ export interface WelcomeFrame {
   pending: number;
   /** Where the device stands once those `pending` notifications have arrived (this server always sends it). */
   cursor?: string;
+  /** The device's inbox counts when the stream started (absent from a server without an inbox). */
+  unseen?: number;
+  unread?: number;
 }
 
 /** The application heartbeat: the device answers `pong` (PROTOCOL.md: protocol pings are not enough). */
@@ -71,8 +78,107 @@ export interface CloseFrame {
   reason: DisconnectReason;
 }
 
+// ---- the inbox (PROTOCOL.md "Inbox") ----
+
+/** A device's inbox counts: items not archived (nor deleted, expired, out of retention) that are not seen / not read. */
+export interface InboxCounts {
+  unseen: number;
+  unread: number;
+}
+
+/** Per-client state of one inbox item, shared by all of the client's devices: ms since the epoch, or null. */
+export interface InboxItemState {
+  seenAt: number | null;
+  readAt: number | null;
+  archivedAt: number | null;
+}
+
+/** An inbox item's content: the notification's fields plus its version. */
+export interface InboxItemContent {
+  id: string;
+  /** The listing client (absent in a broadcast's `update` frame: broadcast updates are global). */
+  clientId?: string;
+  /** Set on an item addressed to one device. */
+  deviceId?: string;
+  /** Set on broadcasts. */
+  broadcast?: true;
+  title: string;
+  message: string;
+  service: string;
+  data?: unknown;
+  /** When it was published, ms since the epoch. */
+  ts: number;
+  /** 1, then +1 per update. */
+  version: number;
+  /** ms since the epoch: `ts` until the first update. */
+  updatedAt: number;
+  collapseKey?: string;
+}
+
+/** An item as `GET /me/notifications` lists it: its content and the client's state of it. */
+export interface InboxItem extends InboxItemContent, InboxItemState {}
+
+/** `GET /me/notifications` (and the publisher's `GET /api/v1/clients/<c>/notifications`). */
+export interface InboxPage extends InboxCounts {
+  /** Newest first. */
+  items: InboxItem[];
+  /** `before=` for the next (older) page; null: this was the last. */
+  next: string | null;
+}
+
+/** The flags of a state change: `read: true` also marks seen; `seen: false` also marks unread. */
+export interface StateFlags {
+  seen?: boolean;
+  read?: boolean;
+  archived?: boolean;
+}
+
+/** `POST /me/notifications/state` answers this. */
+export interface StateResult extends InboxCounts {
+  /** How many items' state changed (each once). */
+  updated: number;
+}
+
+/**
+ * Item states changed (by one of the client's devices or by the backend). `ids` are the items whose
+ * state changed; `all` stands for every item the changing view could list (a device's change does
+ * not touch another device's targeted items). The counts are the receiving device's, computed
+ * when the frame was sent to it.
+ */
+export interface StateFrame extends StateFlags, InboxCounts {
+  type: 'state';
+  cursor: string;
+  ids?: string[];
+  all?: true;
+  /** The device that made the change, or null for the backend. */
+  by: string | null;
+}
+
+/** An item's content changed: the whole item at its new `version` (its state is unchanged). */
+export interface UpdateFrame extends InboxItemContent {
+  type: 'update';
+  cursor: string;
+}
+
+/** An item was deleted: it leaves listings and counts. */
+export interface DeleteFrame {
+  type: 'delete';
+  cursor: string;
+  id: string;
+}
+
 /** Everything the server sends a device. */
-export type ServerFrame = HeraldNotification | WelcomeFrame | PingFrame | PongFrame | ShutdownFrame | TokenExpiredFrame | CloseFrame;
+export type ServerFrame =
+  | HeraldNotification
+  | WelcomeFrame
+  | PingFrame
+  | PongFrame
+  | ShutdownFrame
+  | TokenExpiredFrame
+  | CloseFrame
+  | StateFrame
+  | UpdateFrame
+  | DeleteFrame;
 
 /** Frame types a device listens for on an SSE stream (`event: <type>`). */
 export const SERVER_FRAME_TYPES = [
@@ -83,11 +189,18 @@ export const SERVER_FRAME_TYPES = [
   'shutdown',
   'token-expired',
   'close',
+  'state',
+  'update',
+  'delete',
 ] as const satisfies readonly ServerFrame['type'][];
+
+/** A state change a device sends on its WebSocket: the body of `POST /me/notifications/state` without `device`. */
+export type DeviceStateFrame = { type: 'state' } & StateFlags & ({ ids: string[]; all?: never } | { all: true; ids?: never });
 
 /**
  * What a device sends on a WebSocket (SSE and gRPC devices answer by `POST /sse/ack` and the
  * `Ack` RPC): `pong` answers a `ping`, `ack` advances the device's stored cursor, `ping` asks
- * the server for a sign of life. Anything else closes the stream 4400.
+ * the server for a sign of life, `state` changes inbox item states. Anything else closes the
+ * stream 4400.
  */
-export type DeviceFrame = { type: 'pong' } | { type: 'ack'; cursor: string } | { type: 'ping' };
+export type DeviceFrame = { type: 'pong' } | { type: 'ack'; cursor: string } | { type: 'ping' } | DeviceStateFrame;
