@@ -1,0 +1,382 @@
+import type {
+  DeleteFrame,
+  HeraldNotification,
+  InboxCounts,
+  InboxItem,
+  InboxPage,
+  StateFlags,
+  StateFrame,
+  StateResult,
+  UpdateFrame,
+  WelcomeFrame,
+} from '../protocol/frames.js';
+import type { DeviceHttp } from './device-http.js';
+import { Emitter } from './emitter.js';
+import { applyFlags, countsOf, inScope, itemOfNotification, updatedItem } from './inbox-items.js';
+
+/** The items a change is for: ids, or `'all'` — every item this device can list, archived or not. */
+export type InboxTarget = readonly string[] | 'all';
+
+/** Options of {@link Inbox.list}. */
+export interface InboxListOptions {
+  /** Page size, 1..100. @default 20 (the server's default) */
+  limit?: number;
+  /** The `next` of the previous page: the page after it (older items). Absent: from the newest. */
+  before?: string | null;
+  /** `unread`, `archived` or `all`. @default what is not archived */
+  filter?: 'unread' | 'archived' | 'all';
+}
+
+/** The events of a {@link Inbox} and what their listeners receive. */
+export interface InboxEvents {
+  /** Item states changed (on this device, another one, or by the backend); already applied to {@link Inbox.items}. */
+  state: StateFrame;
+  /** An item's content changed (its new version); already applied when the item is held. */
+  update: UpdateFrame;
+  /** An item was deleted; already gone from {@link Inbox.items}. */
+  delete: DeleteFrame;
+  /** The unseen/unread counts changed (for a badge). */
+  counts: InboxCounts;
+  /** What {@link Inbox.items} holds changed: the new list, newest first (for rendering). */
+  items: readonly InboxItem[];
+}
+
+/** How a connection feeds its inbox: the frames, in stream order. */
+export interface InboxFeed {
+  welcome(w: WelcomeFrame): void;
+  /** Every notification frame, duplicates included (the replay count needs them). */
+  notification(n: HeraldNotification): void;
+  frame(f: StateFrame | UpdateFrame | DeleteFrame): void;
+}
+
+/** At most this many ids in one `POST /me/notifications/state`; longer lists go in several. */
+const MAX_IDS = 1000;
+
+interface Held {
+  item: InboxItem;
+  /** Order among items of the same `ts`: higher is newer. */
+  rank: number;
+  /** The frame count when a frame (or an answered change) last changed it: a listing read before may be older. */
+  touched: number;
+}
+
+/**
+ * A device's inbox (PROTOCOL.md "Inbox"): the client's notifications with their state, shared by
+ * all of the client's devices — read on the phone is read on the laptop, live. Get it as
+ * `conn.inbox`. It holds what it listed and what arrived since, applies every `state`, `update`
+ * and `delete` frame to those items, and keeps the unseen/unread counts, so an application can
+ * render from {@link items} and {@link counts} and re-render on `items` and `counts`.
+ *
+ * Changes go by HTTP (`POST /me/notifications/state` with the device's token), not by the
+ * WebSocket `state` frame, on either transport: the answer says what changed (`updated`, counts)
+ * and a refusal fails that one call — where a bad frame would close the stream (4400) and a frame
+ * sent while reconnecting would be lost. The change reaches every device, this one included, as
+ * a `state` frame.
+ *
+ * Counts come from the server: the welcome, every `state` frame, each listing. In between, a new
+ * notification adds one to both, and a deleted or replaced item that is held takes off what it
+ * counted; one that is not held makes the SDK ask the server again (`GET /me/notifications?limit=1`).
+ *
+ * @example
+ * await conn.inbox.list({ limit: 20 });
+ * conn.inbox.on('items', (items) => render(items.filter((i) => i.archivedAt === null)));
+ * conn.inbox.on('counts', ({ unread }) => badge(unread));
+ * await conn.inbox.markRead([id]);
+ */
+export class Inbox extends Emitter<InboxEvents> {
+  readonly #http: DeviceHttp;
+  readonly #device: string;
+  readonly #max: number;
+  readonly #onError: (err: Error) => void;
+  readonly #held = new Map<string, Held>();
+  #view: readonly InboxItem[] = Object.freeze([]);
+  #counts: InboxCounts | null = null;
+  #itemsDirty = false;
+  #countsDirty = false;
+  /** Bumped by every frame that touches the inbox: an HTTP answer read meanwhile may be older than those frames. */
+  #frames = 0;
+  /** Replayed frames still to come after a welcome: the welcome's counts already include them. */
+  #replayLeft = 0;
+  #newest = 0;
+  #oldest = 0;
+  /** The last first-page listing: listed again after a resume that lost frames. */
+  #firstPage: InboxListOptions | null = null;
+  #resyncing = false;
+
+  /** Made by the connection (`conn.inbox`); `attach` receives the frames' way in. */
+  constructor(opts: { http: DeviceHttp; device: string; max: number; onError(err: Error): void }, attach: (feed: InboxFeed) => void) {
+    super();
+    this.#http = opts.http;
+    this.#device = opts.device;
+    this.#max = Math.max(1, Math.floor(opts.max));
+    this.#onError = opts.onError;
+    attach({
+      welcome: (w) => this.#onWelcome(w),
+      notification: (n) => this.#onNotification(n),
+      frame: (f) => this.#onFrame(f),
+    });
+  }
+
+  /**
+   * The items held — listed, or received since — newest first, with their current state. Archived
+   * items stay (with `archivedAt` set) until deleted: filter them out to show an inbox. A new
+   * array (of new item objects where something changed) after every change.
+   */
+  get items(): readonly InboxItem[] {
+    return this.#view;
+  }
+
+  /** The device's unseen and unread counts; null until known (the first welcome or listing). */
+  get counts(): InboxCounts | null {
+    return this.#counts === null ? null : { ...this.#counts };
+  }
+
+  /** A held item by id. */
+  get(id: string): InboxItem | undefined {
+    return this.#held.get(id)?.item;
+  }
+
+  /**
+   * One page of the inbox (`GET /me/notifications`), newest first, with the counts and `next` for
+   * the following page. Its items join {@link items}.
+   */
+  list(options: InboxListOptions = {}): Promise<InboxPage> {
+    return this.#list(options, false);
+  }
+
+  /** Sets flags on items (`POST /me/notifications/state`); resolves with what changed and the counts after. */
+  async setState(target: InboxTarget, flags: StateFlags): Promise<StateResult> {
+    if (target === 'all') return this.#post({ all: true, ...flags });
+    if (!Array.isArray(target)) throw new TypeError("ids: an array of item ids, or 'all'");
+    const ids = [...new Set(target)];
+    let updated = 0;
+    let last: StateResult | null = null;
+    for (let i = 0; i === 0 || i < ids.length; i += MAX_IDS) {
+      last = await this.#post({ ids: ids.slice(i, i + MAX_IDS), ...flags });
+      updated += last.updated;
+    }
+    return { ...(last as StateResult), updated };
+  }
+
+  /** Marks items read (and seen). */
+  markRead(target: InboxTarget): Promise<StateResult> {
+    return this.setState(target, { read: true });
+  }
+
+  /** Marks items unread (they stay seen). */
+  markUnread(target: InboxTarget): Promise<StateResult> {
+    return this.setState(target, { read: false });
+  }
+
+  /** Marks items seen (e.g. the list was opened), not read. */
+  markSeen(target: InboxTarget): Promise<StateResult> {
+    return this.setState(target, { seen: true });
+  }
+
+  /** Archives items: they leave the default listing and the counts. */
+  archive(target: InboxTarget): Promise<StateResult> {
+    return this.setState(target, { archived: true });
+  }
+
+  unarchive(target: InboxTarget): Promise<StateResult> {
+    return this.setState(target, { archived: false });
+  }
+
+  // ---- HTTP ----
+
+  async #list(options: InboxListOptions, replace: boolean): Promise<InboxPage> {
+    const q: Record<string, string> = { device: this.#device };
+    if (options.limit !== undefined) q.limit = String(options.limit);
+    if (options.before) q.before = options.before;
+    if (options.filter) q.filter = options.filter;
+    const frames = this.#frames;
+    const newest = this.#newest;
+    const page = await this.#http.request<InboxPage>('GET', '/me/notifications', q);
+    const quiet = frames === this.#frames;
+    const first = !options.before;
+    if (first) this.#firstPage = { limit: options.limit, filter: options.filter };
+    if (replace) {
+      // Held items may have missed changes: the listing replaces them, except what arrived meanwhile.
+      const listed = new Set(page.items.map((i) => i.id));
+      for (const [id, h] of this.#held) if (h.rank <= newest && h.touched <= frames && !listed.has(id)) this.#held.delete(id);
+      this.#itemsDirty = true;
+    }
+    this.#merge(page.items, first, frames);
+    // An older page or the archived filter misses a notification in flight that the counts include.
+    if (this.#counts === null || (quiet && first && options.filter !== 'archived')) this.#setCounts(page);
+    this.#flush();
+    return page;
+  }
+
+  async #post(body: StateFlags & ({ ids: string[] } | { all: true })): Promise<StateResult> {
+    const frames = this.#frames;
+    const r = await this.#http.request<StateResult>('POST', '/me/notifications/state', {}, { device: this.#device, ...body });
+    // Applied at once unless frames arrived meanwhile (one may undo it; this change's own frame is on its way).
+    if (frames === this.#frames) {
+      this.#frames++;
+      this.#apply('all' in body ? 'all' : body.ids, body, this.#device, Date.now());
+      this.#setCounts(r);
+      this.#flush();
+    }
+    return r;
+  }
+
+  /** Asks the server for the counts when a frame changed them by an amount the SDK cannot know. */
+  #resync(): void {
+    if (this.#counts === null || this.#resyncing) return;
+    this.#resyncing = true;
+    void (async () => {
+      try {
+        // Frames that arrive meanwhile make the answer ambiguous: ask again, a few times at most.
+        for (let i = 0; i < 3; i++) {
+          const frames = this.#frames;
+          const page = await this.#http.request<InboxPage>('GET', '/me/notifications', { device: this.#device, limit: '1' });
+          if (frames !== this.#frames) continue;
+          this.#setCounts(page);
+          this.#flush();
+          return;
+        }
+      } catch (err) {
+        this.#onError(new Error('the inbox counts could not be read again', { cause: err }));
+      } finally {
+        this.#resyncing = false;
+      }
+    })();
+  }
+
+  // ---- frames ----
+
+  #onWelcome(w: WelcomeFrame): void {
+    this.#frames++;
+    this.#replayLeft = Math.max(0, Math.floor(Number(w.pending) || 0));
+    if (typeof w.unseen === 'number' && typeof w.unread === 'number') this.#setCounts({ unseen: w.unseen, unread: w.unread });
+    this.#flush();
+    if (!w.resumed && this.#firstPage)
+      this.#list(this.#firstPage, true).catch((err) => this.#onError(new Error('the inbox could not be listed again', { cause: err })));
+  }
+
+  #onNotification(n: HeraldNotification): void {
+    const replayed = this.#replayed();
+    if (typeof n.replaces === 'string') this.#drop(n.replaces, replayed);
+    if (typeof n.id === 'string' && !this.#held.has(n.id)) {
+      this.#held.set(n.id, { item: itemOfNotification(n), rank: ++this.#newest, touched: this.#frames });
+      this.#itemsDirty = true;
+      if (!replayed) this.#adjust({ unseen: 1, unread: 1 });
+    }
+    this.#flush();
+  }
+
+  #onFrame(f: StateFrame | UpdateFrame | DeleteFrame): void {
+    const replayed = this.#replayed();
+    switch (f.type) {
+      case 'state': {
+        // A device's change covers its own view (`scope`, or `by` when the server does not say).
+        const scope = (f as { scope?: string | null }).scope;
+        const ts = (f as { ts?: number }).ts;
+        this.#apply(f.all ? 'all' : (f.ids ?? []), f, scope !== undefined ? scope : f.by, typeof ts === 'number' ? ts : Date.now());
+        break;
+      }
+      case 'update': {
+        const h = this.#held.get(f.id);
+        if (h && !(f.version <= h.item.version)) {
+          h.item = updatedItem(h.item, f);
+          h.touched = this.#frames;
+          this.#itemsDirty = true;
+        }
+        break;
+      }
+      case 'delete':
+        this.#drop(f.id, replayed);
+        break;
+    }
+    // Counts in a frame are the server's, as of sending it.
+    const c = f as Partial<InboxCounts>;
+    if (typeof c.unseen === 'number' && typeof c.unread === 'number') this.#setCounts({ unseen: c.unseen, unread: c.unread });
+    if (f.type === 'state') this.emit('state', f);
+    else if (f.type === 'update') this.emit('update', f);
+    else this.emit('delete', f);
+    this.#flush();
+  }
+
+  /** Counts one frame of a stream: true while it is one of the welcome's `pending` (replayed) ones. */
+  #replayed(): boolean {
+    this.#frames++;
+    if (this.#replayLeft === 0) return false;
+    this.#replayLeft--;
+    return true;
+  }
+
+  // ---- what is held ----
+
+  #apply(target: readonly string[] | 'all', flags: StateFlags, scope: string | null, now: number): void {
+    const hs = target === 'all' ? [...this.#held.values()].filter((h) => inScope(h.item, scope)) : target.map((id) => this.#held.get(id));
+    for (const h of hs) {
+      const next = h && applyFlags(h.item, flags, now);
+      if (!h || !next) continue;
+      h.item = next;
+      h.touched = this.#frames;
+      this.#itemsDirty = true;
+    }
+  }
+
+  /** An item left (deleted, replaced): what it counted goes, unless the welcome's counts already knew. */
+  #drop(id: string, replayed: boolean): void {
+    const h = this.#held.get(id);
+    if (h) {
+      this.#held.delete(id);
+      this.#itemsDirty = true;
+      if (!replayed) {
+        const c = countsOf(h.item);
+        this.#adjust({ unseen: -c.unseen, unread: -c.unread });
+      }
+    } else if (!replayed) this.#resync();
+  }
+
+  /**
+   * Listed items join what is held. An item a frame changed after the listing was asked for
+   * (`since`: the frame count then) keeps its state: the listing may have been read before.
+   */
+  #merge(items: readonly InboxItem[], first: boolean, since: number): void {
+    // Ranks order items of one millisecond: a first page above what is held, an older page below.
+    const ordered = first ? [...items].reverse() : items;
+    for (const item of ordered) {
+      const h = this.#held.get(item.id);
+      if (!h) {
+        this.#held.set(item.id, { item, rank: first ? ++this.#newest : --this.#oldest, touched: since });
+      } else {
+        const content = item.version >= h.item.version ? item : h.item;
+        const state = h.touched > since ? h.item : item;
+        h.item = { ...content, seenAt: state.seenAt, readAt: state.readAt, archivedAt: state.archivedAt };
+      }
+      this.#itemsDirty = true;
+    }
+  }
+
+  #setCounts(c: InboxCounts): void {
+    const now = { unseen: c.unseen, unread: c.unread };
+    if (this.#counts?.unseen === now.unseen && this.#counts.unread === now.unread) return;
+    this.#counts = now;
+    this.#countsDirty = true;
+  }
+
+  #adjust(d: InboxCounts): void {
+    if (this.#counts === null || (d.unseen === 0 && d.unread === 0)) return;
+    this.#setCounts({ unseen: Math.max(0, this.#counts.unseen + d.unseen), unread: Math.max(0, this.#counts.unread + d.unread) });
+  }
+
+  /** Rebuilds the view (newest first, at most `max`) and tells the listeners: counts, then items. */
+  #flush(): void {
+    const items = this.#itemsDirty;
+    this.#itemsDirty = false;
+    if (items) {
+      const sorted = [...this.#held.values()].sort((a, b) => b.item.ts - a.item.ts || b.rank - a.rank);
+      for (const h of sorted.splice(this.#max)) this.#held.delete(h.item.id);
+      this.#view = Object.freeze(sorted.map((h) => h.item));
+    }
+    if (this.#countsDirty) {
+      this.#countsDirty = false;
+      this.emit('counts', { ...(this.#counts as InboxCounts) });
+    }
+    if (items) this.emit('items', this.#view);
+  }
+}
