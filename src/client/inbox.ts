@@ -56,9 +56,18 @@ interface Held {
   item: InboxItem;
   /** Order among items of the same `ts`: higher is newer. */
   rank: number;
-  /** The frame count when a frame (or an answered change) last changed it: a listing read before may be older. */
-  touched: number;
 }
+
+/** A state change as applied: to these ids or to all in `scope`'s view, at `now`. */
+interface StateChange {
+  target: readonly string[] | 'all';
+  flags: StateFlags;
+  scope: string | null;
+  now: number;
+}
+
+/** A change seen while a listing was out: a state change, or an item that left. */
+type Change = StateChange | { gone: string };
 
 /**
  * A device's inbox (PROTOCOL.md "Inbox"): the client's notifications with their state, shared by
@@ -102,6 +111,11 @@ export class Inbox extends Emitter<InboxEvents> {
   /** The last first-page listing: listed again after a resume that lost frames. */
   #firstPage: InboxListOptions | null = null;
   #resyncing = false;
+  /** Listings out: while there are any, changes are logged so that each page can catch up on them. */
+  #listings = 0;
+  #log: Change[] = [];
+  /** The number of changes logged before `#log[0]`. */
+  #logBase = 0;
 
   /** Made by the connection (`conn.inbox`); `attach` receives the frames' way in. */
   constructor(opts: { http: DeviceHttp; device: string; max: number; onError(err: Error): void }, attach: (feed: InboxFeed) => void) {
@@ -191,18 +205,30 @@ export class Inbox extends Emitter<InboxEvents> {
     if (options.filter) q.filter = options.filter;
     const frames = this.#frames;
     const newest = this.#newest;
-    const page = await this.#http.request<InboxPage>('GET', '/me/notifications', q);
-    const quiet = frames === this.#frames;
+    const logged = this.#logBase + this.#log.length;
+    this.#listings++;
+    let page: InboxPage;
+    try {
+      page = await this.#http.request<InboxPage>('GET', '/me/notifications', q);
+    } finally {
+      this.#listings--;
+    }
+    const since = this.#log.slice(logged - this.#logBase);
+    if (this.#listings === 0) {
+      this.#logBase += this.#log.length;
+      this.#log = [];
+    }
     const first = !options.before;
     if (first) this.#firstPage = { limit: options.limit, filter: options.filter };
     if (replace) {
       // Held items may have missed changes: the listing replaces them, except what arrived meanwhile.
       const listed = new Set(page.items.map((i) => i.id));
-      for (const [id, h] of this.#held) if (h.rank <= newest && h.touched <= frames && !listed.has(id)) this.#held.delete(id);
+      for (const [id, h] of this.#held) if (h.rank <= newest && !listed.has(id)) this.#held.delete(id);
       this.#itemsDirty = true;
     }
-    this.#merge(page.items, first, frames);
+    this.#merge(page.items, first, since);
     // An older page or the archived filter misses a notification in flight that the counts include.
+    const quiet = frames === this.#frames;
     if (this.#counts === null || (quiet && first && options.filter !== 'archived')) this.#setCounts(page);
     this.#flush();
     return page;
@@ -214,7 +240,7 @@ export class Inbox extends Emitter<InboxEvents> {
     // Applied at once unless frames arrived meanwhile (one may undo it; this change's own frame is on its way).
     if (frames === this.#frames) {
       this.#frames++;
-      this.#apply('all' in body ? 'all' : body.ids, body, this.#device, Date.now());
+      this.#apply({ target: 'all' in body ? 'all' : body.ids, flags: body, scope: this.#device, now: Date.now() });
       this.#setCounts(r);
       this.#flush();
     }
@@ -259,7 +285,7 @@ export class Inbox extends Emitter<InboxEvents> {
     const replayed = this.#replayed();
     if (typeof n.replaces === 'string') this.#drop(n.replaces, replayed);
     if (typeof n.id === 'string' && !this.#held.has(n.id)) {
-      this.#held.set(n.id, { item: itemOfNotification(n), rank: ++this.#newest, touched: this.#frames });
+      this.#held.set(n.id, { item: itemOfNotification(n), rank: ++this.#newest });
       this.#itemsDirty = true;
       if (!replayed) this.#adjust({ unseen: 1, unread: 1 });
     }
@@ -273,14 +299,14 @@ export class Inbox extends Emitter<InboxEvents> {
         // A device's change covers its own view (`scope`, or `by` when the server does not say).
         const scope = (f as { scope?: string | null }).scope;
         const ts = (f as { ts?: number }).ts;
-        this.#apply(f.all ? 'all' : (f.ids ?? []), f, scope !== undefined ? scope : f.by, typeof ts === 'number' ? ts : Date.now());
+        const target = f.all ? 'all' : (f.ids ?? []);
+        this.#apply({ target, flags: f, scope: scope !== undefined ? scope : f.by, now: typeof ts === 'number' ? ts : Date.now() });
         break;
       }
       case 'update': {
         const h = this.#held.get(f.id);
         if (h && !(f.version <= h.item.version)) {
           h.item = updatedItem(h.item, f);
-          h.touched = this.#frames;
           this.#itemsDirty = true;
         }
         break;
@@ -308,19 +334,20 @@ export class Inbox extends Emitter<InboxEvents> {
 
   // ---- what is held ----
 
-  #apply(target: readonly string[] | 'all', flags: StateFlags, scope: string | null, now: number): void {
-    const hs = target === 'all' ? [...this.#held.values()].filter((h) => inScope(h.item, scope)) : target.map((id) => this.#held.get(id));
+  #apply(c: StateChange): void {
+    if (this.#listings > 0) this.#log.push(c);
+    const hs = c.target === 'all' ? [...this.#held.values()].filter((h) => inScope(h.item, c.scope)) : c.target.map((id) => this.#held.get(id));
     for (const h of hs) {
-      const next = h && applyFlags(h.item, flags, now);
+      const next = h && applyFlags(h.item, c.flags, c.now);
       if (!h || !next) continue;
       h.item = next;
-      h.touched = this.#frames;
       this.#itemsDirty = true;
     }
   }
 
   /** An item left (deleted, replaced): what it counted goes, unless the welcome's counts already knew. */
   #drop(id: string, replayed: boolean): void {
+    if (this.#listings > 0) this.#log.push({ gone: id });
     const h = this.#held.get(id);
     if (h) {
       this.#held.delete(id);
@@ -333,21 +360,24 @@ export class Inbox extends Emitter<InboxEvents> {
   }
 
   /**
-   * Listed items join what is held. An item a frame changed after the listing was asked for
-   * (`since`: the frame count then) keeps its state: the listing may have been read before.
+   * Listed items join what is held, with the listing's state. The listing may have been read
+   * before or after the changes that arrived while it was out (`since`): they are applied to it
+   * again, in order. Each sets flags to fixed values, so the result is right either way.
    */
-  #merge(items: readonly InboxItem[], first: boolean, since: number): void {
+  #merge(items: readonly InboxItem[], first: boolean, since: readonly Change[]): void {
+    const gone = new Set(since.flatMap((c) => ('gone' in c ? [c.gone] : [])));
     // Ranks order items of one millisecond: a first page above what is held, an older page below.
     const ordered = first ? [...items].reverse() : items;
-    for (const item of ordered) {
-      const h = this.#held.get(item.id);
-      if (!h) {
-        this.#held.set(item.id, { item, rank: first ? ++this.#newest : --this.#oldest, touched: since });
-      } else {
-        const content = item.version >= h.item.version ? item : h.item;
-        const state = h.touched > since ? h.item : item;
-        h.item = { ...content, seenAt: state.seenAt, readAt: state.readAt, archivedAt: state.archivedAt };
+    for (const listed of ordered) {
+      if (gone.has(listed.id)) continue;
+      const h = this.#held.get(listed.id);
+      let item = h && h.item.version > listed.version ? { ...h.item, seenAt: listed.seenAt, readAt: listed.readAt, archivedAt: listed.archivedAt } : listed;
+      for (const c of since) {
+        if ('gone' in c || !(c.target === 'all' ? inScope(item, c.scope) : c.target.includes(item.id))) continue;
+        item = applyFlags(item, c.flags, c.now) ?? item;
       }
+      if (h) h.item = item;
+      else this.#held.set(item.id, { item, rank: first ? ++this.#newest : --this.#oldest });
       this.#itemsDirty = true;
     }
   }
