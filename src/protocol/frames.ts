@@ -42,7 +42,7 @@ export interface WelcomeFrame {
   pending: number;
   /** Where the device stands once those `pending` notifications have arrived (this server always sends it). */
   cursor?: string;
-  /** The device's inbox counts when the stream started (absent from a server without an inbox). */
+  /** The device's inbox counts when the stream started (this server always sends them; absent from one without an inbox). */
   unseen?: number;
   unread?: number;
 }
@@ -154,9 +154,11 @@ export interface StateFrame extends StateFlags, InboxCounts {
   by: string | null;
 }
 
-/** An item's content changed: the whole item at its new `version` (its state is unchanged). */
+/** An item's content changed: the whole item at its new `version` (its state is in `state` frames). */
 export interface UpdateFrame extends InboxItemContent {
   type: 'update';
+  /** The receiving client. */
+  clientId: string;
   cursor: string;
 }
 
@@ -194,8 +196,13 @@ export const SERVER_FRAME_TYPES = [
   'delete',
 ] as const satisfies readonly ServerFrame['type'][];
 
-/** A state change a device sends on its WebSocket: the body of `POST /me/notifications/state` without `device`. */
-export type DeviceStateFrame = { type: 'state' } & StateFlags & ({ ids: string[]; all?: never } | { all: true; ids?: never });
+/**
+ * A change of item states a device makes over its WebSocket (the same as `POST
+ * /me/notifications/state` without `device`): exactly one of `ids` (at most 1000) and `all: true`,
+ * at least one flag. The answer is the `state` frame every device of the client gets; a change
+ * that changes nothing sends none.
+ */
+export type StateRequestFrame = { type: 'state' } & StateFlags & ({ ids: string[]; all?: never } | { all: true; ids?: never });
 
 /**
  * What a device sends on a WebSocket (SSE and gRPC devices answer by `POST /sse/ack` and the
@@ -203,4 +210,4 @@ export type DeviceStateFrame = { type: 'state' } & StateFlags & ({ ids: string[]
  * the server for a sign of life, `state` changes inbox item states. Anything else closes the
  * stream 4400.
  */
-export type DeviceFrame = { type: 'pong' } | { type: 'ack'; cursor: string } | { type: 'ping' } | DeviceStateFrame;
+export type DeviceFrame = { type: 'pong' } | { type: 'ack'; cursor: string } | { type: 'ping' } | StateRequestFrame;

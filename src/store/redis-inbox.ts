@@ -1,4 +1,4 @@
-import { posToStreamId, streamIdToPos } from '../core/cursor.js';
+import { isAfter, posToStreamId, streamIdToPos } from '../core/cursor.js';
 import type { InboxItemContent, ItemState, StoredNotification } from '../core/types.js';
 import { type Candidate, contentOf } from './inbox.js';
 import { fromEntry } from './redis-entries.js';
@@ -40,12 +40,15 @@ export interface ClientSnapshot {
 
 /**
  * The client's own items, oldest first, from the index in its meta hash (no stream body is read):
- * retained, not expired, not deleted or replaced. `ref` is the item's position as a stream id.
+ * held (an index entry before `oldest` is a notification retention dropped), within retention by
+ * age, not expired, not deleted or replaced. `ref` is the item's position as a stream id.
  */
 export function clientCandidates(snap: ClientSnapshot, now: number, retentionMs: number): Candidate<string>[] {
   const out: Candidate<string>[] = [];
   const { meta, x } = snap;
   const epoch = meta.epoch ?? '';
+  if (meta.oldest === undefined) return out;
+  const oldest = streamIdToPos(meta.oldest);
   for (const field in meta) {
     if (!field.startsWith('n:')) continue;
     const v = meta[field];
@@ -53,7 +56,7 @@ export function clientCandidates(snap: ClientSnapshot, now: number, retentionMs:
     const s2 = v.indexOf(' ', s1 + 1);
     const p = v.slice(0, s1);
     const pos = streamIdToPos(p);
-    if (!retained(pos.ms, now, retentionMs)) continue;
+    if (isAfter(oldest, pos) || !retained(pos.ms, now, retentionMs)) continue;
     const expires = v.slice(s2 + 1);
     if (expires !== '' && Number(expires) <= now) continue;
     const id = field.slice(2);

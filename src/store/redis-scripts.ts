@@ -47,24 +47,14 @@ local function trimmedTo(meta, t, cut)
   redis.call('HSET', meta, 'trimmed', cut)
   return cut
 end
--- Drops the notifications XRANGE gave and their index entries; \`nxt\` is the oldest one left (nil:
--- none). Keeps \`trimmed\` and \`oldest\` in the meta hash; returns \`trimmed\`.
+-- Drops the notifications XRANGE gave; \`nxt\` is the oldest one left (nil: none). Keeps \`trimmed\`
+-- and \`oldest\` in the meta hash (index entries before \`oldest\` are dead: see catchUp); returns
+-- \`trimmed\`.
 local function dropNotifications(stream, meta, gone, t, nxt)
   if #gone == 0 then return t end
   local cut = gone[#gone][1]
   local ms, seq = pos(cut)
   redis.call('XTRIM', stream, 'MINID', idstr(ms, seq + 1))
-  local fields = {}
-  for _, e in ipairs(gone) do
-    -- \`j\` is the first field and starts with {"id":"<id>" (ids hold no quote or backslash).
-    local j = e[2][2]
-    fields[#fields + 1] = 'n:' .. string.sub(j, 8, string.find(j, '"', 8, true) - 1)
-    if #fields == 1000 then
-      redis.call('HDEL', meta, unpack(fields))
-      fields = {}
-    end
-  end
-  if #fields > 0 then redis.call('HDEL', meta, unpack(fields)) end
   local h = {}
   if not t or before(t, cut) then
     h[1], h[2] = 'trimmed', cut
@@ -177,11 +167,50 @@ local function splitState(v)
   local c2 = string.find(v, ',', c1 + 1, true)
   return string.sub(v, 1, c1 - 1), string.sub(v, c1 + 1, c2 - 1), string.sub(v, c2 + 1)
 end
--- Whether a notification, by its index value, is an item now: within retention by age (retention
--- by count removes index entries as it drops; age is applied lazily), not expired. Returns its
--- position and device, or nil.
-local function liveIndex(v, now, retms)
+-- The item index (\`n:<id>\` = \`<position> <device> <expiresAt>\` in the meta hash) is built by the
+-- inbox scripts, not by appends, which stay as cheap as before the inbox: catchUp adds the
+-- notifications appended since the last one indexed (\`ix\`), so each is indexed once, and only
+-- for clients whose inbox is used. An entry before \`oldest\` belongs to a notification retention
+-- dropped: it is dead, and swept once the index has grown to twice a full stream.
+local function catchUp(s, meta, maxlen)
+  local m = redis.call('HMGET', meta, 'ix', 'oldest')
+  local start = '-'
+  if m[1] then start = '(' .. m[1] end
+  local new = redis.call('XRANGE', s, start, '+')
+  if #new > 0 then
+    local h = {}
+    for _, e in ipairs(new) do
+      -- Fields as APPEND_LUA writes them: j, d, x first; \`j\` starts with {"id":"<id>" (ids hold no
+      -- quote or backslash).
+      local f = e[2]
+      local j = f[2]
+      h[#h + 1] = 'n:' .. string.sub(j, 8, string.find(j, '"', 8, true) - 1)
+      h[#h + 1] = e[1] .. ' ' .. f[4] .. ' ' .. f[6]
+      if #h == 1000 then
+        redis.call('HSET', meta, unpack(h))
+        h = {}
+      end
+    end
+    h[#h + 1] = 'ix'
+    h[#h + 1] = new[#new][1]
+    redis.call('HSET', meta, unpack(h))
+  end
+  if redis.call('HLEN', meta) > 2 * maxlen + 16 then
+    local all = redis.call('HGETALL', meta)
+    local oldest = m[2]
+    for i = 1, #all, 2 do
+      if string.sub(all[i], 1, 2) == 'n:' then
+        local p = string.sub(all[i + 1], 1, string.find(all[i + 1], ' ', 1, true) - 1)
+        if not oldest or before(p, oldest) then redis.call('HDEL', meta, all[i]) end
+      end
+    end
+  end
+end
+-- Whether a notification, by its index value, is an item now: held (not before \`oldest\`), within
+-- retention by age (applied lazily), not expired. Returns its position and device, or nil.
+local function liveIndex(v, now, retms, oldest)
   local p, d, xp = string.match(v, '^(%S+) (%S*) (%S*)$')
+  if not oldest or before(p, oldest) then return nil end
   if now - retms > 0 and pos(p) < now - retms then return nil end
   if xp ~= '' and tonumber(xp) <= now then return nil end
   return p, d
@@ -206,10 +235,10 @@ end
  * in the meta hash rather than the stream, because a live-only notification (ttlMs 0) takes a
  * position without being stored: it is never added to the stream, only \`last\` moves. Reading
  * \`last\` and adding in one script is what makes \`prev\` exact under concurrent appends.
- * What the inbox adds to a plain publish: the index entry (in the HSET of \`last\`), its removal
- * when retention drops the notification, and the events key's expiry. The inbox hash is touched
- * only for a collapse key or a publisher-given id (whose old state, from an earlier item with that
- * id that retention dropped, is cleared).
+ * The inbox adds nothing to a plain publish but the \`oldest\` mark (which also spares the age check
+ * a read of the stream) and three arguments; the item index is built later by the inbox scripts.
+ * The inbox hash is touched only for a collapse key or a publisher-given id (whose old state, from
+ * an earlier item with that id that retention dropped, is cleared).
  */
 export const APPEND_LUA = `${HELPERS}
 local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -231,13 +260,9 @@ if last then
   if lm >= now then ms, seq = lm, ls + 1 end
 end
 local id = idstr(ms, seq)
--- \`last\`, the index entry of a stored notification and, for a new stream, its first position and
--- epoch, in one write (\`last\` is set whenever the others are, so its absence means a new stream).
+-- \`last\` and, for a new stream, its first position and epoch, in one write (\`last\` is set
+-- whenever the others are, so its absence means a new stream).
 local h = {'last', id}
-if ARGV[6] == '1' then
-  h[3] = 'n:' .. ARGV[11]
-  h[4] = id .. ' ' .. ARGV[8] .. ' ' .. ARGV[9]
-end
 if not last then
   h[#h + 1] = 'first'
   h[#h + 1] = id
@@ -263,8 +288,10 @@ if ARGV[6] == '1' then
       local ck = 'k:' .. ARGV[12]
       local holder = redis.call('HGET', KEYS[5], ck)
       if holder then
-        local hid = string.sub(holder, string.find(holder, ' ', 1, true) + 1)
-        if hid ~= ARGV[11] and redis.call('HEXISTS', KEYS[5], 'g:' .. hid) == 0 and redis.call('HEXISTS', KEYS[2], 'n:' .. hid) == 1 then
+        local sp = string.find(holder, ' ', 1, true)
+        local hpos, hid = string.sub(holder, 1, sp - 1), string.sub(holder, sp + 1)
+        -- Still held (not before the oldest notification held) and not deleted or replaced.
+        if hid ~= ARGV[11] and oldest and not before(hpos, oldest) and redis.call('HEXISTS', KEYS[5], 'g:' .. hid) == 0 then
           replaced = hid
           redis.call('HSET', KEYS[5], 'g:' .. hid, '1')
         end
@@ -360,7 +387,8 @@ return out
  * Item states. KEYS: stream, events, meta, inbox hash, cursor hash. ARGV: now, maxlen, retention
  * ms, max events, key ttl ms, scope ('' = the backend view), mode ('ids' or 'all'), seen, read,
  * archived (each '1', '0' or '' = not given), epoch (if this creates the stream), the event JSON
- * before and after its \`ids\`/\`all\` member, the number of ids N, the N ids, then the live
+ * before and after its \`ids\`/\`all\` member, the oldest live broadcast's position ('' = none),
+ * the number of ids N, the N ids, then the live
  * broadcasts (all of them, or for 'ids' those with one of the ids) as position, id pairs, oldest
  * first: no script can read the broadcast stream (another slot), so the caller's cache names them.
  * Applies the change to the given ids among the items the scope can list (found through the index:
@@ -372,7 +400,9 @@ local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3
 local nowstr, scope, all = ARGV[1], ARGV[6], ARGV[7] == 'all'
 local seen, read, archived = ARGV[8], ARGV[9], ARGV[10]
 trimAll(KEYS[1], KEYS[2], KEYS[3], now, maxlen, retms, tonumber(ARGV[4]))
-local nids = tonumber(ARGV[14])
+catchUp(KEYS[1], KEYS[3], maxlen)
+local oldest = redis.call('HGET', KEYS[3], 'oldest')
+local nids = tonumber(ARGV[15])
 local reg = tonumber(redis.call('HGET', KEYS[5], 'reg') or '')
 -- The items to change (their ids and inbox hash fields), in the order of the ids given (each id
 -- once; a client item and a broadcast may share an id), or every item the scope can list.
@@ -383,7 +413,7 @@ local function target(id, field)
 end
 local bcast = {}
 if reg then
-  for k = 15 + nids, #ARGV, 2 do
+  for k = 16 + nids, #ARGV, 2 do
     if pos(ARGV[k]) >= reg then bcast[#bcast + 1] = {ARGV[k], ARGV[k + 1]} end
   end
 end
@@ -392,7 +422,7 @@ if all then
   local cand, gf = {}, {}
   for i = 1, #m, 2 do
     if string.sub(m[i], 1, 2) == 'n:' then
-      local p, d = liveIndex(m[i + 1], now, retms)
+      local p, d = liveIndex(m[i + 1], now, retms, oldest)
       if p and visible(d, scope) then
         local id = string.sub(m[i], 3)
         cand[#cand + 1] = id
@@ -410,7 +440,7 @@ if all then
   for _, b in ipairs(bcast) do target(b[2], 'b:' .. b[1]) end
 else
   local ids, seenId = {}, {}
-  for k = 15, 14 + nids do
+  for k = 16, 15 + nids do
     local id = ARGV[k]
     if not seenId[id] then
       seenId[id] = true
@@ -433,7 +463,7 @@ else
     end
     for i, id in ipairs(ids) do
       if index[i] and not gone[i] then
-        local p, d = liveIndex(index[i], now, retms)
+        local p, d = liveIndex(index[i], now, retms, oldest)
         if p and visible(d, scope) then target(id, 's:' .. id) end
       end
       for _, bp in ipairs(byId[id] or {}) do target(id, 'b:' .. bp) end
@@ -477,22 +507,26 @@ if #tfields > 0 then
   for off = 0, #dels - 1, 1000 do redis.call('HDEL', KEYS[4], unpack(dels, off + 1, math.min(off + 1000, #dels))) end
 end
 if updated == 0 then return {0, '', '', ''} end
--- Keep the inbox hash to what is still held: once it has grown well past what full streams need,
--- fields of items and broadcasts retention dropped go (a full pass, seldom).
-if redis.call('HLEN', KEYS[4]) > 3 * (maxlen + 1000) then
+-- Keep the inbox hash to what is still held: once it has grown past what full streams can need (five
+-- kinds of fields, each at most one per held notification or broadcast), fields of items and
+-- broadcasts retention dropped go (a full pass, seldom).
+if redis.call('HLEN', KEYS[4]) > 6 * maxlen + 64 then
   local x = redis.call('HGETALL', KEYS[4])
   local live = {}
-  for k = 15 + nids, #ARGV, 2 do live[ARGV[k]] = true end
+  for k = 16 + nids, #ARGV, 2 do live[ARGV[k]] = true end
+  local firstb = ARGV[14]
   for i = 1, #x, 2 do
     local field, v = x[i], x[i + 1]
     local kind = string.sub(field, 1, 2)
     local drop
     if kind == 'b:' then
-      drop = all and not live[string.sub(field, 3)]
+      local bp = string.sub(field, 3)
+      if all then drop = not live[bp] else drop = firstb == '' or before(bp, firstb) end
     elseif kind == 'k:' then
-      drop = redis.call('HEXISTS', KEYS[3], 'n:' .. string.sub(v, string.find(v, ' ', 1, true) + 1)) == 0
+      drop = not oldest or before(string.sub(v, 1, string.find(v, ' ', 1, true) - 1), oldest)
     else
-      drop = redis.call('HEXISTS', KEYS[3], 'n:' .. string.sub(field, 3)) == 0
+      local n = redis.call('HGET', KEYS[3], 'n:' .. string.sub(field, 3))
+      drop = not n or not oldest or before(string.sub(n, 1, string.find(n, ' ', 1, true) - 1), oldest)
     end
     if drop then redis.call('HDEL', KEYS[4], field) end
   end
@@ -508,15 +542,16 @@ return out
 `;
 
 /**
- * One listed item (read only), for an update or a delete. KEYS: stream, meta, inbox hash. ARGV:
- * now, retention ms, id. Returns {} when the id is not listed (unknown, deleted, replaced, expired,
- * dropped), else {position, fields, update ('' = none)}.
+ * One listed item, for an update or a delete (brings the index up to date first). KEYS: stream,
+ * meta, inbox hash. ARGV: now, retention ms, id, maxlen. Returns {} when the id is not listed
+ * (unknown, deleted, replaced, expired, dropped), else {position, fields, update ('' = none)}.
  */
 export const ITEM_READ_LUA = `${HELPERS}${INBOX}
 local now, retms, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+catchUp(KEYS[1], KEYS[2], tonumber(ARGV[4]))
 local v = redis.call('HGET', KEYS[2], 'n:' .. id)
 if not v or redis.call('HEXISTS', KEYS[3], 'g:' .. id) == 1 then return {} end
-local p = liveIndex(v, now, retms)
+local p = liveIndex(v, now, retms, redis.call('HGET', KEYS[2], 'oldest'))
 if not p then return {} end
 local e = redis.call('XRANGE', KEYS[1], p, p)
 if #e == 0 then return {} end
@@ -538,7 +573,7 @@ local itempos, id = ARGV[7], ARGV[8]
 trimAll(KEYS[1], KEYS[2], KEYS[3], now, maxlen, retms, tonumber(ARGV[4]))
 local v = redis.call('HGET', KEYS[3], 'n:' .. id)
 if not v or redis.call('HEXISTS', KEYS[4], 'g:' .. id) == 1 then return {'gone'} end
-if liveIndex(v, now, retms) ~= itempos then return {'gone'} end
+if liveIndex(v, now, retms, redis.call('HGET', KEYS[3], 'oldest')) ~= itempos then return {'gone'} end
 if ARGV[6] == 'update' then
   local u = redis.call('HGET', KEYS[4], 'u:' .. id)
   local version = '1'
@@ -556,6 +591,22 @@ local at, prev, epoch = appendEvent(KEYS[2], KEYS[3], now, '', ARGV[6], ARGV[11]
 trimEvents(KEYS[2], KEYS[3], now, retms, tonumber(ARGV[4]), redis.call('HGET', KEYS[3], 'trimmed'))
 expireAll(ARGV[5], KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return {'ok', at, prev, epoch}
+`;
+
+/**
+ * A client's inbox as listings and counts read it: brings the index up to date, then returns
+ * {registration ('' = none), the meta hash, the inbox hash}, each hash as one string of names and
+ * values separated by newlines (no name or value holds one: ids, positions, numbers, JSON). One
+ * bulk string instead of two thousand: a client decodes it in a fraction of the time. KEYS:
+ * stream, meta, inbox hash, cursor hash. ARGV: maxlen.
+ */
+export const INBOX_READ_LUA = `${HELPERS}${INBOX}
+catchUp(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+return {
+  redis.call('HGET', KEYS[4], 'reg') or '',
+  table.concat(redis.call('HGETALL', KEYS[2]), '\\n'),
+  table.concat(redis.call('HGETALL', KEYS[3]), '\\n'),
+}
 `;
 
 /**

@@ -24,7 +24,7 @@ import type {
 import { type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage } from './inbox.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, type ClientSnapshot, clientCandidates, updatedContent } from './redis-inbox.js';
-import { APPEND_LUA, BROADCAST_SYNC_LUA, ITEM_LUA, ITEM_READ_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
+import { APPEND_LUA, BROADCAST_SYNC_LUA, INBOX_READ_LUA, ITEM_LUA, ITEM_READ_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
 import { mergeByPosition, mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface RedisStoreOptions {
@@ -75,6 +75,7 @@ interface Scripts {
   heraldReplay: Script;
   heraldSaveCursor: Script;
   heraldSetState: Script;
+  heraldInboxRead: Script;
   heraldItemRead: Script;
   heraldItem: Script;
   heraldBroadcastSync: Script;
@@ -158,6 +159,7 @@ export class RedisStore implements Store {
     this.#redis.defineCommand('heraldReplay', { numberOfKeys: 4, lua: REPLAY_LUA });
     this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
     this.#redis.defineCommand('heraldSetState', { numberOfKeys: 5, lua: SET_STATE_LUA });
+    this.#redis.defineCommand('heraldInboxRead', { numberOfKeys: 4, lua: INBOX_READ_LUA });
     this.#redis.defineCommand('heraldItemRead', { numberOfKeys: 3, lua: ITEM_READ_LUA });
     this.#redis.defineCommand('heraldItem', { numberOfKeys: 4, lua: ITEM_LUA });
     this.#redis.defineCommand('heraldBroadcastSync', { numberOfKeys: 3, lua: BROADCAST_SYNC_LUA });
@@ -378,20 +380,23 @@ export class RedisStore implements Store {
     await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`).catch(this.#failed);
   }
 
-  /** One transaction over a client's keys: registration, meta hash (with the item index), inbox hash. */
-  #snapshot(clientId: string): Promise<ClientSnapshot> {
-    return this.#redis
-      .multi()
-      .hget(this.#key(clientId, 'cur'), 'reg')
-      .hgetall(this.#key(clientId, 'm'))
-      .hgetall(this.#key(clientId, 'x'))
-      .exec()
-      .then((replies) => {
-        if (!replies) throw new Error('inbox read aborted');
-        for (const [err] of replies) if (err) throw err;
-        const reg = replies[0][1] as string | null;
-        return { reg: reg === null ? null : Number(reg), meta: replies[1][1] as Record<string, string>, x: replies[2][1] as Record<string, string> };
-      });
+  /** A client's registration, meta hash (with the item index, brought up to date) and inbox hash. */
+  async #snapshot(clientId: string): Promise<ClientSnapshot> {
+    const [reg, meta, x] = (await this.#scripts.heraldInboxRead(
+      this.#key(clientId, 's'),
+      this.#key(clientId, 'm'),
+      this.#key(clientId, 'x'),
+      this.#key(clientId, 'cur'),
+      this.#retentionMessages,
+    )) as [string, string, string];
+    const record = (joined: string) => {
+      const r: Record<string, string> = {};
+      if (joined === '') return r;
+      const a = joined.split('\n');
+      for (let i = 0; i < a.length; i += 2) r[a[i]] = a[i + 1];
+      return r;
+    };
+    return { reg: reg === '' ? null : Number(reg), meta: record(meta), x: record(x) };
   }
 
   /** The client's items of each stream, oldest first: its own from a snapshot, the broadcasts from this node's cache. */
@@ -455,7 +460,8 @@ export class RedisStore implements Store {
     // No script can read the broadcast stream (another slot): it gets the live broadcasts it may change.
     const wanted = change.ids === undefined ? null : new Set(change.ids);
     const live: string[] = [];
-    for (const c of broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs)) {
+    const candidates = broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs);
+    for (const c of candidates) {
       if (wanted === null || wanted.has(c.id)) live.push(posToStreamId(c.pos), c.id);
     }
     const flag = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
@@ -482,6 +488,7 @@ export class RedisStore implements Store {
       newEpoch(),
       `{"id":${JSON.stringify(eventId)},"ts":${now},"event":{`,
       `${flagsJson === '' ? '' : `${flagsJson},`}"by":${JSON.stringify(change.by)},"scope":${JSON.stringify(change.scope)}}}`,
+      candidates.length === 0 ? '' : posToStreamId(candidates[0].pos),
       ids.length,
       ...ids,
       ...live,
@@ -513,7 +520,7 @@ export class RedisStore implements Store {
     const tag = clientId ?? BROADCAST_TAG;
     const [s, e, m, x] = [this.#key(tag, 's'), this.#key(tag, 'e'), this.#key(tag, 'm'), this.#key(tag, 'x')];
     for (let attempt = 0; attempt < 10; attempt++) {
-      const read = (await this.#scripts.heraldItemRead(s, m, x, now, this.#retentionMs, id)) as [string, string[], string] | [];
+      const read = (await this.#scripts.heraldItemRead(s, m, x, now, this.#retentionMs, id, this.#retentionMessages)) as [string, string[], string] | [];
       if (read.length === 0) return null;
       const [p, fields, u] = read;
       const n = fromEntry(clientId, '', p, fields);

@@ -124,10 +124,10 @@ describe('Inbox', () => {
     feed.welcome(welcome({ unseen: 3, unread: 3 }));
     feed.notification(note('a', { data: { v: 1 } }));
     const before = inbox.items;
-    feed.frame({ type: 'update', cursor: 'u1', id: 'a', title: 'A2', message: 'm2', service: 's', ts: 1, version: 2, updatedAt: 9 });
+    feed.frame({ type: 'update', cursor: 'u1', id: 'a', clientId: 'alice', title: 'A2', message: 'm2', service: 's', ts: 1, version: 2, updatedAt: 9 });
     expect(inbox.get('a')).toMatchObject({ title: 'A2', message: 'm2', version: 2, updatedAt: 9, data: null, clientId: 'alice' });
     expect(before[0].title).toBe('a');
-    feed.frame({ type: 'update', cursor: 'u2', id: 'a', title: 'old', message: 'm', service: 's', ts: 1, version: 2, updatedAt: 5 });
+    feed.frame({ type: 'update', cursor: 'u2', id: 'a', clientId: 'alice', title: 'old', message: 'm', service: 's', ts: 1, version: 2, updatedAt: 5 });
     expect(inbox.get('a')?.title).toBe('A2');
     feed.frame({ type: 'delete', cursor: 'd1', id: 'a' });
     expect(inbox.get('a')).toBeUndefined();

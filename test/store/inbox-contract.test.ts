@@ -603,26 +603,61 @@ describe('RedisStore inbox specifics', () => {
     }
   });
 
-  it('retention drops index entries with their notifications; a stream from before the oldest mark is trimmed by age all the same', async () => {
+  it('appends leave the index alone; inbox reads build it, dead entries are swept; a stream from before the oldest mark is trimmed by age all the same', async () => {
     const prefix = uniquePrefix();
     const s = await open(stores.redis().url, prefix, { retentionMessages: 3, retentionMs: 1000 });
     try {
+      const meta = () => s.redis.hgetall(`${prefix}{alice}:m`);
+      const index = async () => Object.keys(await meta()).filter((k) => k.startsWith('n:')).length;
+      const list = async (now: number) => titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, now)).items);
       for (let i = 0; i < 5; i++) await s.append(alice, msg(`m${i}`), T0 + i);
-      const index = async () => Object.keys(await s.redis.hgetall(`${prefix}{alice}:m`)).filter((k) => k.startsWith('n:')).length;
+      expect(await index()).toBe(0);
+      expect((await meta()).oldest).toBe(`${T0 + 2}-0`);
+      expect(await list(T0 + 10)).toEqual(['m4', 'm3', 'm2']);
       expect(await index()).toBe(3);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 2}-0`);
+      // Read after every append: the index takes each new one once and stays bounded.
+      for (let i = 5; i < 40; i++) {
+        await s.append(alice, msg(`m${i}`), T0 + i);
+        expect(await list(T0 + i)).toEqual([`m${i}`, `m${i - 1}`, `m${i - 2}`]);
+      }
+      expect(Object.keys(await meta()).length).toBeLessThanOrEqual(2 * 3 + 16 + 1);
       // A stream written before `oldest` was kept: the age check looks at the stream itself.
       await s.redis.hdel(`${prefix}{alice}:m`, 'oldest');
-      await s.append(alice, msg('late'), T0 + 1003);
-      expect(titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, T0 + 1003)).items)).toEqual(['late', 'm4', 'm3']);
-      expect(await index()).toBe(3);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 3}-0`);
-      // Everything ages out: the index empties, the mark goes, and the next append starts both again.
+      await s.append(alice, msg('late'), T0 + 1038);
+      expect((await meta()).oldest).toBe(`${T0 + 38}-0`);
+      expect(await list(T0 + 1038)).toEqual(['late', 'm39', 'm38']);
+      // Everything ages out: nothing is listed, the mark goes, and the next append starts it again.
       await s.replay({ clientId: 'alice', deviceId: 'p', after: START, broadcasts: false }, T0 + 5000);
-      expect(await index()).toBe(0);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBeNull();
+      expect((await meta()).oldest).toBeUndefined();
+      expect(await list(T0 + 5000)).toEqual([]);
       await s.append(alice, msg('again'), T0 + 6000);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 6000}-0`);
+      expect((await meta()).oldest).toBe(`${T0 + 6000}-0`);
+      expect(await list(T0 + 6000)).toEqual(['again']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the inbox hash keeps to what is held: states of items and broadcasts retention dropped are swept', async () => {
+    const prefix = uniquePrefix();
+    const s = await open(stores.redis().url, prefix, { retentionMessages: 3 });
+    try {
+      await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
+      for (let i = 0; i < 150; i++) {
+        const target = i % 2 === 0 ? alice : broadcast;
+        const n = (await s.append(target, msg(`m${i}`, { collapseKey: `k${i}` }), T0 + 1 + i)).notification;
+        expect((await s.setState('alice', { ids: [n.id], read: true, scope: 'phone', by: 'phone' }, T0 + 1 + i)).updated).toBe(1);
+      }
+      expect(await s.redis.hlen(`${prefix}{alice}:x`)).toBeLessThanOrEqual(6 * 3 + 64 + 2);
+      const page = await s.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null, filter: 'all' }, T0 + 200);
+      expect(page.items.map((i) => [i.title, i.readAt !== null])).toEqual([
+        ['m149', true],
+        ['m148', true],
+        ['m147', true],
+        ['m146', true],
+        ['m145', true],
+        ['m144', true],
+      ]);
     } finally {
       await s.close();
     }
