@@ -15,10 +15,12 @@ import type { EventCounts, InboxCounts, Store, StoredNotification } from './type
  */
 
 /**
- * The view whose counts are the base: no device-targeted item belongs to it, since a device id is
- * 1–128 characters (PROTOCOL.md "Identifiers"). Any store counts it as "shared items only".
+ * The view whose counts are the base: no device-targeted item belongs to it, since `:` cannot
+ * occur in a device id (PROTOCOL.md "Identifiers"), so a store counts it as a device with no
+ * targeted item: the shared items only. (Not `''`: the Redis store's scripts spell the backend
+ * view that way.)
  */
-const BASE_VIEW = '';
+const BASE_VIEW = ':';
 
 /** Reads the client's counts for the base view and each device, in one store call. */
 export async function readEventCounts(store: Store, clientId: string, deviceIds: Iterable<string>, now: number): Promise<EventCounts> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readEventCounts } from '../../src/core/event-counts.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Frame } from '../support/device-client.js';
 import { api, publishTo, startTestHerald, until } from '../support/herald.js';
@@ -169,6 +170,19 @@ describe.each(nodes.list)('inbox frames (%s store)', (store) => {
     } finally {
       await Promise.all(devices.map((d) => d[Symbol.asyncDispose]()));
     }
+  });
+
+  it('event counts: the base is what a device without targeted items sees; each named device its own', async () => {
+    await using h = await nodes.start(store);
+    const alice = uniq('alice');
+    await publishTo(h, alice, { title: 'shared', message: 'm' });
+    await publishTo(h, alice, { title: 'phone', message: 'm' }, 'phone');
+    await publishTo(h, alice, { title: 'laptop', message: 'm' }, 'laptop');
+    await publishTo(h, alice, { title: 'laptop', message: 'm' }, 'laptop');
+    expect(await readEventCounts(h.node.store, alice, ['phone', 'laptop', 'tv'], Date.now())).toEqual({
+      base: { unseen: 1, unread: 1 },
+      devices: { phone: { unseen: 2, unread: 2 }, laptop: { unseen: 3, unread: 3 }, tv: { unseen: 1, unread: 1 } },
+    });
   });
 
   it('collapse: 5 publishes with one key are one item, unread 1, and each frame names what it replaced', async () => {
