@@ -51,6 +51,12 @@ export interface InboxFeed {
 
 /** At most this many ids in one `POST /me/notifications/state`; longer lists go in several. */
 const MAX_IDS = 1000;
+/**
+ * A frame's counts are computed when it is sent, so they may already include a notification or a
+ * delete that follows it in the stream (docs/protocol.md). A count adjusted this soon after such
+ * counts is checked with the server.
+ */
+const COUNTS_RACE_MS = 1000;
 
 interface Held {
   item: InboxItem;
@@ -84,7 +90,8 @@ type Change = StateChange | { gone: string };
  *
  * Counts come from the server: the welcome, every `state` frame, each listing. In between, a new
  * notification adds one to both, and a deleted or replaced item that is held takes off what it
- * counted; one that is not held makes the SDK ask the server again (`GET /me/notifications?limit=1`).
+ * counted; one that is not held makes the SDK ask the server again (`GET /me/notifications?limit=1`),
+ * and so does an adjustment within a second of a frame's counts (which may already include it).
  *
  * @example
  * await conn.inbox.list({ limit: 20 });
@@ -97,11 +104,14 @@ export class Inbox extends Emitter<InboxEvents> {
   readonly #device: string;
   readonly #max: number;
   readonly #onError: (err: Error) => void;
+  readonly #now: () => number;
   readonly #held = new Map<string, Held>();
   #view: readonly InboxItem[] = Object.freeze([]);
   #counts: InboxCounts | null = null;
   #itemsDirty = false;
   #countsDirty = false;
+  /** When the last counts of the server's arrived in a frame (welcome, state). */
+  #countsAt = Number.NEGATIVE_INFINITY;
   /** Bumped by every frame that touches the inbox: an HTTP answer read meanwhile may be older than those frames. */
   #frames = 0;
   /** Replayed frames still to come after a welcome: the welcome's counts already include them. */
@@ -118,12 +128,13 @@ export class Inbox extends Emitter<InboxEvents> {
   #logBase = 0;
 
   /** Made by the connection (`conn.inbox`); `attach` receives the frames' way in. */
-  constructor(opts: { http: DeviceHttp; device: string; max: number; onError(err: Error): void }, attach: (feed: InboxFeed) => void) {
+  constructor(opts: { http: DeviceHttp; device: string; max: number; onError(err: Error): void; now?: () => number }, attach: (feed: InboxFeed) => void) {
     super();
     this.#http = opts.http;
     this.#device = opts.device;
     this.#max = Math.max(1, Math.floor(opts.max));
     this.#onError = opts.onError;
+    this.#now = opts.now ?? Date.now;
     attach({
       welcome: (w) => this.#onWelcome(w),
       notification: (n) => this.#onNotification(n),
@@ -275,7 +286,7 @@ export class Inbox extends Emitter<InboxEvents> {
   #onWelcome(w: WelcomeFrame): void {
     this.#frames++;
     this.#replayLeft = Math.max(0, Math.floor(Number(w.pending) || 0));
-    if (typeof w.unseen === 'number' && typeof w.unread === 'number') this.#setCounts({ unseen: w.unseen, unread: w.unread });
+    if (typeof w.unseen === 'number' && typeof w.unread === 'number') this.#serverCounts({ unseen: w.unseen, unread: w.unread });
     this.#flush();
     if (!w.resumed && this.#firstPage)
       this.#list(this.#firstPage, true).catch((err) => this.#onError(new Error('the inbox could not be listed again', { cause: err })));
@@ -317,7 +328,7 @@ export class Inbox extends Emitter<InboxEvents> {
     }
     // Counts in a frame are the server's, as of sending it.
     const c = f as Partial<InboxCounts>;
-    if (typeof c.unseen === 'number' && typeof c.unread === 'number') this.#setCounts({ unseen: c.unseen, unread: c.unread });
+    if (typeof c.unseen === 'number' && typeof c.unread === 'number') this.#serverCounts({ unseen: c.unseen, unread: c.unread });
     if (f.type === 'state') this.emit('state', f);
     else if (f.type === 'update') this.emit('update', f);
     else this.emit('delete', f);
@@ -389,9 +400,17 @@ export class Inbox extends Emitter<InboxEvents> {
     this.#countsDirty = true;
   }
 
+  /** Counts a frame brought. */
+  #serverCounts(c: InboxCounts): void {
+    this.#countsAt = this.#now();
+    this.#setCounts(c);
+  }
+
+  /** A live notification or a held item's delete, counted here; checked with the server when the last frame's counts may have counted it. */
   #adjust(d: InboxCounts): void {
     if (this.#counts === null || (d.unseen === 0 && d.unread === 0)) return;
     this.#setCounts({ unseen: Math.max(0, this.#counts.unseen + d.unseen), unread: Math.max(0, this.#counts.unread + d.unread) });
+    if (this.#now() - this.#countsAt < COUNTS_RACE_MS) this.#resync();
   }
 
   /** Rebuilds the view (newest first, at most `max`) and tells the listeners: counts, then items. */

@@ -17,7 +17,9 @@ interface Call {
   resolve(v: unknown): void;
 }
 
-function setup(max = 500) {
+/** By default every reading of the clock is 10 s after the last: no count adjustment looks racy. */
+function setup(max = 500, now?: () => number) {
+  let t = 0;
   const calls: Call[] = [];
   const http = {
     request: (method: string, path: string, query: Record<string, string>, body?: unknown) =>
@@ -25,7 +27,8 @@ function setup(max = 500) {
   } as unknown as DeviceHttp;
   let feed!: InboxFeed;
   const errors: Error[] = [];
-  const inbox = new Inbox({ http, device: 'laptop', max, onError: (e) => errors.push(e) }, (f) => {
+  const clock = now ?? (() => (t += 10_000));
+  const inbox = new Inbox({ http, device: 'laptop', max, onError: (e) => errors.push(e), now: clock }, (f) => {
     feed = f;
   });
   const counts: { unseen: number; unread: number }[] = [];
@@ -139,6 +142,29 @@ describe('Inbox', () => {
     await tick();
     expect(inbox.counts).toEqual({ unseen: 2, unread: 1 });
     expect(errors).toEqual([]);
+  });
+
+  it('checks with the server a count adjusted right after a frame whose counts may already include it', async () => {
+    let t = 0;
+    const { inbox, feed, calls } = setup(500, () => t);
+    feed.welcome(welcome({ unseen: 1, unread: 1 }));
+    t = 5000;
+    feed.notification(note('later'));
+    expect(inbox.counts).toEqual({ unseen: 2, unread: 2 });
+    expect(calls).toHaveLength(0);
+    // A state frame computed after the next notification was stored counts it already.
+    feed.frame({ type: 'state', cursor: 's', ids: ['later'], read: true, unseen: 2, unread: 1, by: 'phone' });
+    feed.notification(note('racy'));
+    expect(inbox.counts).toEqual({ unseen: 3, unread: 2 });
+    expect(calls).toMatchObject([{ method: 'GET', query: { limit: '1' } }]);
+    // A frame that arrives while the answer is out makes it ambiguous: asked again.
+    feed.notification(note('more'));
+    calls[0].resolve(page([], 2, 1));
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1].resolve(page([], 3, 2));
+    await tick();
+    expect(inbox.counts).toEqual({ unseen: 3, unread: 2 });
   });
 
   it('a replaced item leaves with what it counted', () => {
