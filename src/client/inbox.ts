@@ -56,7 +56,27 @@ const MAX_IDS = 1000;
  * delete that follows it in the stream (docs/protocol.md). A count adjusted this soon after such
  * counts is checked with the server.
  */
-const COUNTS_RACE_MS = 1000;
+const COUNTS_RACE_MS = 250;
+/**
+ * Asking the server for the counts waits a random part of this: when a node restarts and a
+ * broadcast follows the reconnects, its devices do not all ask at once, and a burst of frames
+ * costs one request.
+ */
+const RESYNC_SPREAD_MS = 1000;
+
+/** What the connection gives its inbox. */
+export interface InboxParts {
+  http: DeviceHttp;
+  device: string;
+  /** How many items to hold at most. */
+  max: number;
+  /** Problems worked around (a failed listing or count read after a resume); the connection's `error` event. */
+  onError(err: Error): void;
+  /** @default Date.now */
+  now?: () => number;
+  /** How long to wait before reading the counts again. @default random in [0, 1000) */
+  resyncDelay?: () => number;
+}
 
 interface Held {
   item: InboxItem;
@@ -91,7 +111,7 @@ type Change = StateChange | { gone: string };
  * Counts come from the server: the welcome, every `state` frame, each listing. In between, a new
  * notification adds one to both, and a deleted or replaced item that is held takes off what it
  * counted; one that is not held makes the SDK ask the server again (`GET /me/notifications?limit=1`),
- * and so does an adjustment within a second of a frame's counts (which may already include it).
+ * and so does an adjustment just after a frame's counts (which may already include it).
  *
  * @example
  * await conn.inbox.list({ limit: 20 });
@@ -105,6 +125,7 @@ export class Inbox extends Emitter<InboxEvents> {
   readonly #max: number;
   readonly #onError: (err: Error) => void;
   readonly #now: () => number;
+  readonly #resyncDelay: () => number;
   readonly #held = new Map<string, Held>();
   #view: readonly InboxItem[] = Object.freeze([]);
   #counts: InboxCounts | null = null;
@@ -128,13 +149,14 @@ export class Inbox extends Emitter<InboxEvents> {
   #logBase = 0;
 
   /** Made by the connection (`conn.inbox`); `attach` receives the frames' way in. */
-  constructor(opts: { http: DeviceHttp; device: string; max: number; onError(err: Error): void; now?: () => number }, attach: (feed: InboxFeed) => void) {
+  constructor(opts: InboxParts, attach: (feed: InboxFeed) => void) {
     super();
     this.#http = opts.http;
     this.#device = opts.device;
     this.#max = Math.max(1, Math.floor(opts.max));
     this.#onError = opts.onError;
     this.#now = opts.now ?? Date.now;
+    this.#resyncDelay = opts.resyncDelay ?? (() => Math.random() * RESYNC_SPREAD_MS);
     attach({
       welcome: (w) => this.#onWelcome(w),
       notification: (n) => this.#onNotification(n),
@@ -262,23 +284,27 @@ export class Inbox extends Emitter<InboxEvents> {
   #resync(): void {
     if (this.#counts === null || this.#resyncing) return;
     this.#resyncing = true;
-    void (async () => {
-      try {
-        // Frames that arrive meanwhile make the answer ambiguous: ask again, a few times at most.
-        for (let i = 0; i < 3; i++) {
-          const frames = this.#frames;
-          const page = await this.#http.request<InboxPage>('GET', '/me/notifications', { device: this.#device, limit: '1' });
-          if (frames !== this.#frames) continue;
-          this.#setCounts(page);
-          this.#flush();
-          return;
-        }
-      } catch (err) {
-        this.#onError(new Error('the inbox counts could not be read again', { cause: err }));
-      } finally {
-        this.#resyncing = false;
+    const delay = this.#resyncDelay();
+    if (delay > 0) setTimeout(() => void this.#readCounts(), delay);
+    else void this.#readCounts();
+  }
+
+  async #readCounts(): Promise<void> {
+    try {
+      // Frames that arrive meanwhile make the answer ambiguous: ask again, a few times at most.
+      for (let i = 0; i < 3; i++) {
+        const frames = this.#frames;
+        const page = await this.#http.request<InboxPage>('GET', '/me/notifications', { device: this.#device, limit: '1' });
+        if (frames !== this.#frames) continue;
+        this.#setCounts(page);
+        this.#flush();
+        return;
       }
-    })();
+    } catch (err) {
+      this.#onError(new Error('the inbox counts could not be read again', { cause: err }));
+    } finally {
+      this.#resyncing = false;
+    }
   }
 
   // ---- frames ----

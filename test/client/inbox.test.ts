@@ -28,7 +28,7 @@ function setup(max = 500, now?: () => number) {
   let feed!: InboxFeed;
   const errors: Error[] = [];
   const clock = now ?? (() => (t += 10_000));
-  const inbox = new Inbox({ http, device: 'laptop', max, onError: (e) => errors.push(e), now: clock }, (f) => {
+  const inbox = new Inbox({ http, device: 'laptop', max, onError: (e) => errors.push(e), now: clock, resyncDelay: () => 0 }, (f) => {
     feed = f;
   });
   const counts: { unseen: number; unread: number }[] = [];
