@@ -12,7 +12,7 @@ import type {
 } from '../protocol/frames.js';
 import type { DeviceHttp } from './device-http.js';
 import { Emitter } from './emitter.js';
-import { applyFlags, countsOf, inScope, itemOfNotification, updatedItem } from './inbox-items.js';
+import { countsOf, HeldItems, itemOfNotification } from './inbox-items.js';
 
 /** The items a change is for: ids, or `'all'` — every item this device can list, archived or not. */
 export type InboxTarget = readonly string[] | 'all';
@@ -78,23 +78,6 @@ export interface InboxParts {
   resyncDelay?: () => number;
 }
 
-interface Held {
-  item: InboxItem;
-  /** Order among items of the same `ts`: higher is newer. */
-  rank: number;
-}
-
-/** A state change as applied: to these ids or to all in `scope`'s view, at `now`. */
-interface StateChange {
-  target: readonly string[] | 'all';
-  flags: StateFlags;
-  scope: string | null;
-  now: number;
-}
-
-/** A change seen while a listing was out: a state change, or an item that left. */
-type Change = StateChange | { gone: string };
-
 /**
  * A device's inbox (PROTOCOL.md "Inbox"): the client's notifications with their state, shared by
  * all of the client's devices — read on the phone is read on the laptop, live. Get it as
@@ -122,14 +105,11 @@ type Change = StateChange | { gone: string };
 export class Inbox extends Emitter<InboxEvents> {
   readonly #http: DeviceHttp;
   readonly #device: string;
-  readonly #max: number;
   readonly #onError: (err: Error) => void;
   readonly #now: () => number;
   readonly #resyncDelay: () => number;
-  readonly #held = new Map<string, Held>();
-  #view: readonly InboxItem[] = Object.freeze([]);
+  readonly #held: HeldItems;
   #counts: InboxCounts | null = null;
-  #itemsDirty = false;
   #countsDirty = false;
   /** When the last counts of the server's arrived in a frame (welcome, state). */
   #countsAt = Number.NEGATIVE_INFINITY;
@@ -137,23 +117,16 @@ export class Inbox extends Emitter<InboxEvents> {
   #frames = 0;
   /** Replayed frames still to come after a welcome: the welcome's counts already include them. */
   #replayLeft = 0;
-  #newest = 0;
-  #oldest = 0;
   /** The last first-page listing: listed again after a resume that lost frames. */
   #firstPage: InboxListOptions | null = null;
   #resyncing = false;
-  /** Listings out: while there are any, changes are logged so that each page can catch up on them. */
-  #listings = 0;
-  #log: Change[] = [];
-  /** The number of changes logged before `#log[0]`. */
-  #logBase = 0;
 
   /** Made by the connection (`conn.inbox`); `attach` receives the frames' way in. */
   constructor(opts: InboxParts, attach: (feed: InboxFeed) => void) {
     super();
     this.#http = opts.http;
     this.#device = opts.device;
-    this.#max = Math.max(1, Math.floor(opts.max));
+    this.#held = new HeldItems(opts.max);
     this.#onError = opts.onError;
     this.#now = opts.now ?? Date.now;
     this.#resyncDelay = opts.resyncDelay ?? (() => Math.random() * RESYNC_SPREAD_MS);
@@ -170,7 +143,7 @@ export class Inbox extends Emitter<InboxEvents> {
    * array (of new item objects where something changed) after every change.
    */
   get items(): readonly InboxItem[] {
-    return this.#view;
+    return this.#held.view;
   }
 
   /** The device's unseen and unread counts; null until known (the first welcome or listing). */
@@ -180,7 +153,7 @@ export class Inbox extends Emitter<InboxEvents> {
 
   /** A held item by id. */
   get(id: string): InboxItem | undefined {
-    return this.#held.get(id)?.item;
+    return this.#held.get(id);
   }
 
   /**
@@ -236,30 +209,19 @@ export class Inbox extends Emitter<InboxEvents> {
     if (options.limit !== undefined) q.limit = String(options.limit);
     if (options.before) q.before = options.before;
     if (options.filter) q.filter = options.filter;
+    const first = !options.before;
     const frames = this.#frames;
-    const newest = this.#newest;
-    const logged = this.#logBase + this.#log.length;
-    this.#listings++;
+    const mark = this.#held.listing();
     let page: InboxPage;
     try {
       page = await this.#http.request<InboxPage>('GET', '/me/notifications', q);
-    } finally {
-      this.#listings--;
+    } catch (err) {
+      this.#held.listed(mark, null, first, replace);
+      throw err;
     }
-    const since = this.#log.slice(logged - this.#logBase);
-    if (this.#listings === 0) {
-      this.#logBase += this.#log.length;
-      this.#log = [];
-    }
-    const first = !options.before;
     if (first) this.#firstPage = { limit: options.limit, filter: options.filter };
-    if (replace) {
-      // Held items may have missed changes: the listing replaces them, except what arrived meanwhile.
-      const listed = new Set(page.items.map((i) => i.id));
-      for (const [id, h] of this.#held) if (h.rank <= newest && !listed.has(id)) this.#held.delete(id);
-      this.#itemsDirty = true;
-    }
-    this.#merge(page.items, first, since);
+    // After a lost resume (`replace`) held items may have missed changes: the listing replaces them.
+    this.#held.listed(mark, page.items, first, replace);
     // An older page or the archived filter misses a notification in flight that the counts include.
     const quiet = frames === this.#frames;
     if (this.#counts === null || (quiet && first && options.filter !== 'archived')) this.#setCounts(page);
@@ -273,7 +235,7 @@ export class Inbox extends Emitter<InboxEvents> {
     // Applied at once unless frames arrived meanwhile (one may undo it; this change's own frame is on its way).
     if (frames === this.#frames) {
       this.#frames++;
-      this.#apply({ target: 'all' in body ? 'all' : body.ids, flags: body, scope: this.#device, now: Date.now() });
+      this.#held.apply({ target: 'all' in body ? 'all' : body.ids, flags: body, scope: this.#device, now: Date.now() });
       this.#setCounts(r);
       this.#flush();
     }
@@ -322,8 +284,7 @@ export class Inbox extends Emitter<InboxEvents> {
     const replayed = this.#replayed();
     if (typeof n.replaces === 'string') this.#drop(n.replaces, replayed);
     if (typeof n.id === 'string' && !this.#held.has(n.id)) {
-      this.#held.set(n.id, { item: itemOfNotification(n), rank: ++this.#newest });
-      this.#itemsDirty = true;
+      this.#held.add(itemOfNotification(n));
       if (!replayed) this.#adjust({ unseen: 1, unread: 1 });
     }
     this.#flush();
@@ -337,17 +298,12 @@ export class Inbox extends Emitter<InboxEvents> {
         const scope = (f as { scope?: string | null }).scope;
         const ts = (f as { ts?: number }).ts;
         const target = f.all ? 'all' : (f.ids ?? []);
-        this.#apply({ target, flags: f, scope: scope !== undefined ? scope : f.by, now: typeof ts === 'number' ? ts : Date.now() });
+        this.#held.apply({ target, flags: f, scope: scope !== undefined ? scope : f.by, now: typeof ts === 'number' ? ts : Date.now() });
         break;
       }
-      case 'update': {
-        const h = this.#held.get(f.id);
-        if (h && !(f.version <= h.item.version)) {
-          h.item = updatedItem(h.item, f);
-          this.#itemsDirty = true;
-        }
+      case 'update':
+        this.#held.update(f);
         break;
-      }
       case 'delete':
         this.#drop(f.id, replayed);
         break;
@@ -369,54 +325,18 @@ export class Inbox extends Emitter<InboxEvents> {
     return true;
   }
 
-  // ---- what is held ----
-
-  #apply(c: StateChange): void {
-    if (this.#listings > 0) this.#log.push(c);
-    const hs = c.target === 'all' ? [...this.#held.values()].filter((h) => inScope(h.item, c.scope)) : c.target.map((id) => this.#held.get(id));
-    for (const h of hs) {
-      const next = h && applyFlags(h.item, c.flags, c.now);
-      if (!h || !next) continue;
-      h.item = next;
-      this.#itemsDirty = true;
-    }
-  }
+  // ---- counts ----
 
   /** An item left (deleted, replaced): what it counted goes, unless the welcome's counts already knew. */
   #drop(id: string, replayed: boolean): void {
-    if (this.#listings > 0) this.#log.push({ gone: id });
-    const h = this.#held.get(id);
-    if (h) {
-      this.#held.delete(id);
-      this.#itemsDirty = true;
-      if (!replayed) {
-        const c = countsOf(h.item);
-        this.#adjust({ unseen: -c.unseen, unread: -c.unread });
-      }
-    } else if (!replayed) this.#resync();
-  }
-
-  /**
-   * Listed items join what is held, with the listing's state. The listing may have been read
-   * before or after the changes that arrived while it was out (`since`): they are applied to it
-   * again, in order. Each sets flags to fixed values, so the result is right either way.
-   */
-  #merge(items: readonly InboxItem[], first: boolean, since: readonly Change[]): void {
-    const gone = new Set(since.flatMap((c) => ('gone' in c ? [c.gone] : [])));
-    // Ranks order items of one millisecond: a first page above what is held, an older page below.
-    const ordered = first ? [...items].reverse() : items;
-    for (const listed of ordered) {
-      if (gone.has(listed.id)) continue;
-      const h = this.#held.get(listed.id);
-      let item = h && h.item.version > listed.version ? { ...h.item, seenAt: listed.seenAt, readAt: listed.readAt, archivedAt: listed.archivedAt } : listed;
-      for (const c of since) {
-        if ('gone' in c || !(c.target === 'all' ? inScope(item, c.scope) : c.target.includes(item.id))) continue;
-        item = applyFlags(item, c.flags, c.now) ?? item;
-      }
-      if (h) h.item = item;
-      else this.#held.set(item.id, { item, rank: first ? ++this.#newest : --this.#oldest });
-      this.#itemsDirty = true;
+    const item = this.#held.remove(id);
+    if (replayed) return;
+    if (!item) {
+      this.#resync();
+      return;
     }
+    const c = countsOf(item);
+    this.#adjust({ unseen: -c.unseen, unread: -c.unread });
   }
 
   #setCounts(c: InboxCounts): void {
@@ -441,17 +361,11 @@ export class Inbox extends Emitter<InboxEvents> {
 
   /** Rebuilds the view (newest first, at most `max`) and tells the listeners: counts, then items. */
   #flush(): void {
-    const items = this.#itemsDirty;
-    this.#itemsDirty = false;
-    if (items) {
-      const sorted = [...this.#held.values()].sort((a, b) => b.item.ts - a.item.ts || b.rank - a.rank);
-      for (const h of sorted.splice(this.#max)) this.#held.delete(h.item.id);
-      this.#view = Object.freeze(sorted.map((h) => h.item));
-    }
+    const items = this.#held.takeView();
     if (this.#countsDirty) {
       this.#countsDirty = false;
       this.emit('counts', { ...(this.#counts as InboxCounts) });
     }
-    if (items) this.emit('items', this.#view);
+    if (items) this.emit('items', items);
   }
 }
