@@ -3,6 +3,7 @@
 
 import { apiKey, openStream, request, seg, Unauthorized } from './api.js';
 import { LineChart } from './charts.js';
+import { ClientInbox } from './client-inbox.js';
 import { DeviceList } from './device-list.js';
 import { age, bytes, dec, int, ms, when } from './format.js';
 
@@ -17,6 +18,9 @@ let stopStream = null;
 let samples = [];
 let openClient = null;
 let clientTimer = 0;
+const inbox = new ClientInbox({ list: $('cv-items'), counts: $('cv-counts'), note: $('cv-inbox-note') }, (err) => {
+  if (err instanceof Unauthorized) unauthorized();
+});
 
 // ---- sign-in ----
 
@@ -25,6 +29,7 @@ function showLogin(message = '') {
   stopStream = null;
   list.stop();
   openClient = null;
+  inbox.show(null);
   $('client-view').hidden = true;
   $('app').hidden = true;
   $('forget').hidden = true;
@@ -217,6 +222,7 @@ async function sendTest(client, title = 'Test from the Herald dashboard', messag
   try {
     const r = await call(() => request('POST', `/api/v1/clients/${seg(client)}/notifications`, { title, message, service: 'herald-dashboard' }));
     toast(`Sent to ${client}: delivered to ${r.delivered} device${r.delivered === 1 ? '' : 's'} now${r.stored ? ', stored for the others' : ''}.`);
+    if (client === openClient) inbox.refresh(true);
   } catch {}
 }
 
@@ -238,10 +244,15 @@ $('cv-devices').addEventListener('click', (e) => {
   if (btn && openClient) confirmThen(btn, () => removeDevice(openClient, btn.dataset.device));
 });
 
+$('cv-inbox-refresh').addEventListener('click', () => inbox.refresh(true));
+
 function showClient(id) {
+  const other = openClient !== id;
   openClient = id;
   $('client-id').value = id;
   refreshClient();
+  if (other) inbox.show(id);
+  else inbox.refresh(true);
 }
 
 async function refreshClient() {
@@ -260,6 +271,7 @@ async function refreshClient() {
   if (openClient !== id) return;
   $('client-error').textContent = '';
   $('client-view').hidden = false;
+  inbox.refresh();
   text('cv-id', view.clientId);
   const online = $('cv-online');
   online.textContent = view.online ? 'online' : 'offline';

@@ -57,6 +57,7 @@ if (!token) {
     p.dataset.reason = c.reason;
     p.textContent = c.reason === 'removed' ? 'This device was removed; it will not reconnect.' : `Closed: ${c.reason}`;
   });
+  showInbox(conn);
   conn.on('notification', (n) => {
     demo.received.push({ id: n.id, title: n.title, message: n.message, cursor: n.cursor, deviceId: n.deviceId ?? null, broadcast: n.broadcast === true });
     const li = document.createElement('li');
@@ -70,6 +71,82 @@ if (!token) {
     $('notifications').append(li);
     $('count').textContent = String(demo.received.length);
   });
+}
+
+/**
+ * The inbox, rendered from what the SDK holds (conn.inbox.items, conn.inbox.counts): listed once
+ * the stream is up, then kept current by the stream — read or archive here, in another tab or on
+ * another device, and every page shows it.
+ */
+function showInbox(conn) {
+  const inbox = conn.inbox;
+  demo.inbox = { counts: null, listed: false };
+  $('inbox-panel').hidden = false;
+  const badge = (c) => {
+    demo.inbox.counts = c;
+    $('unread').textContent = String(c.unread);
+    $('unread').dataset.count = String(c.unread);
+    $('unseen').textContent = `${c.unseen} unseen`;
+    $('unseen').dataset.count = String(c.unseen);
+    document.title = c.unread > 0 ? `(${c.unread}) Herald demo device` : 'Herald demo device';
+  };
+  const render = () => {
+    const all = $('show-archived').checked;
+    const rows = inbox.items
+      .filter((i) => all || i.archivedAt === null)
+      .map((i) => {
+        const li = document.createElement('li');
+        li.dataset.id = i.id;
+        li.dataset.title = i.title;
+        li.dataset.read = String(i.readAt !== null);
+        li.dataset.seen = String(i.seenAt !== null);
+        li.dataset.archived = String(i.archivedAt !== null);
+        const text = document.createElement('span');
+        text.className = 'text';
+        const title = document.createElement('span');
+        title.className = 'title';
+        title.textContent = i.title;
+        text.append(title, ` — ${i.message}`);
+        const read = document.createElement('button');
+        read.type = 'button';
+        read.dataset.action = i.readAt === null ? 'read' : 'unread';
+        read.textContent = i.readAt === null ? 'Read' : 'Unread';
+        const archive = document.createElement('button');
+        archive.type = 'button';
+        archive.dataset.action = i.archivedAt === null ? 'archive' : 'unarchive';
+        archive.textContent = i.archivedAt === null ? 'Archive' : 'Unarchive';
+        li.append(text, read, archive);
+        return li;
+      });
+    $('inbox').replaceChildren(...rows);
+    $('inbox-empty').hidden = rows.length > 0;
+  };
+  inbox.on('counts', badge);
+  inbox.on('items', render);
+  inbox.on('state', (f) => log('inbox-state', { ids: f.ids, all: f.all, by: f.by, unread: f.unread, unseen: f.unseen }));
+  inbox.on('update', (f) => log('inbox-update', { id: f.id, version: f.version }));
+  inbox.on('delete', (f) => log('inbox-delete', { id: f.id }));
+  $('show-archived').addEventListener('change', render);
+  const act = (p, what) => p.catch((err) => log('error', { message: `${what}: ${String(err?.message ?? err)}` }));
+  $('inbox').addEventListener('click', (e) => {
+    const btn = e.target.closest('button[data-action]');
+    const id = btn?.closest('li')?.dataset.id;
+    if (!btn || !id) return;
+    const ops = { read: 'markRead', unread: 'markUnread', archive: 'archive', unarchive: 'unarchive' };
+    act(inbox[ops[btn.dataset.action]]([id]), btn.dataset.action);
+  });
+  $('read-all').addEventListener('click', () => act(inbox.markRead('all'), 'mark all read'));
+  $('archive-all').addEventListener('click', () => act(inbox.archive('all'), 'archive all'));
+  // Listed at the first welcome; after a resume that lost frames the SDK lists again by itself.
+  conn.once('welcome', () =>
+    act(
+      inbox.list({ limit: 50 }).then(() => {
+        demo.inbox.listed = true;
+      }),
+      'list',
+    ),
+  );
+  render();
 }
 
 // Web Push: a fallback for when this page is frozen or closed (needs a browser with a push service).

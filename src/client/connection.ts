@@ -1,7 +1,9 @@
-import type { HeraldNotification, ServerFrame, WelcomeFrame } from '../protocol/frames.js';
+import type { DeleteFrame, HeraldNotification, ServerFrame, StateFrame, UpdateFrame, WelcomeFrame } from '../protocol/frames.js';
 import { CursorStore } from './cursor-store.js';
+import { DeviceHttp } from './device-http.js';
 import { Emitter } from './emitter.js';
 import type { ClosedInfo, ConnectionState, HeraldEvents } from './events.js';
+import { Inbox, type InboxFeed } from './inbox.js';
 import { LivenessWatch } from './liveness.js';
 import { type ConnectOptions, endpoint, type Resolved, resolveOptions } from './options.js';
 import { type PushSubscriptionLike, registerPush, type ServiceWorkerRegistrationLike } from './push.js';
@@ -38,12 +40,19 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
   #gen = 0;
   readonly #liveness: LivenessWatch;
   readonly #lifecycle = new AbortController();
+  readonly #inbox: Inbox;
+  #feed!: InboxFeed;
 
   constructor(options: ConnectOptions) {
     super();
     this.#o = resolveOptions(options);
     this.#cursors = new CursorStore(this.#o, options.cursor ?? null);
     this.#tokens = new TokenSource(this.#o.token, this.#o.getToken);
+    const http = new DeviceHttp(this.#o.url, this.#tokens, this.#o.fetch);
+    const inboxOpts = { http, device: this.#o.device, max: this.#o.inboxSize, onError: (err: Error) => this.emit('error', err) };
+    this.#inbox = new Inbox(inboxOpts, (feed) => {
+      this.#feed = feed;
+    });
     this.#policy = new ReconnectPolicy(this.#o.backoff, this.#o.random);
     this.#ids = new RecentIds(options.dedupeSize ?? 2048);
     this.#liveness = new LivenessWatch((why) => this.#onDead(why));
@@ -76,6 +85,15 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
   /** Why the connection is closed, once it is. */
   get closedInfo(): ClosedInfo | null {
     return this.#closed;
+  }
+
+  /**
+   * This device's inbox: the client's notifications with their read/seen/archived state, shared
+   * live by all of its devices (list, mark read, archive; items and counts kept current by the
+   * stream's `state`, `update` and `delete` frames).
+   */
+  get inbox(): Inbox {
+    return this.#inbox;
   }
 
   /** Resolves when the connection is open (at once if it is); rejects if it closes first. */
@@ -205,6 +223,11 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
       case 'notification':
         this.#onNotification(f);
         return;
+      case 'state':
+      case 'update':
+      case 'delete':
+        this.#onInboxFrame(f);
+        return;
       case 'ping': {
         // SSE answers by POST: carry the pending ack along instead of a second request.
         const cursor = this.#cursors.current;
@@ -242,6 +265,7 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     const hb = w.heartbeat;
     const limitMs = hb && hb.intervalMs > 0 ? hb.intervalMs * this.#o.heartbeatMisses + hb.timeoutMs : this.#o.connectTimeoutMs;
     this.#liveness.start({ limitMs });
+    this.#feed.welcome(w);
     this.#setState('open');
     this.emit('welcome', w);
     if (this.#o.autoAck && this.#cursors.current !== this.#ackedCursor) this.#scheduleAck();
@@ -251,7 +275,16 @@ export class HeraldConnection extends Emitter<HeraldEvents> {
     if (typeof n.cursor === 'string') this.#cursors.set(n.cursor);
     const fresh = typeof n.id !== 'string' || this.#ids.add(n.id);
     if (this.#o.autoAck) this.#scheduleAck();
+    // The inbox first, so that a notification listener renders from an inbox that holds it.
+    this.#feed.notification(n);
     if (fresh) this.emit('notification', n);
+  }
+
+  /** Inbox changes take a cursor in the stream like notifications: resume replays them in order. */
+  #onInboxFrame(f: StateFrame | UpdateFrame | DeleteFrame): void {
+    if (typeof f.cursor === 'string') this.#cursors.set(f.cursor);
+    if (this.#o.autoAck) this.#scheduleAck();
+    this.#feed.frame(f);
   }
 
   #scheduleAck(): void {

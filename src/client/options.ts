@@ -34,6 +34,8 @@ export interface ConnectOptions {
   ackDelayMs?: number;
   /** How many recent notification ids are remembered to drop duplicates. @default 2048 */
   dedupeSize?: number;
+  /** How many items `conn.inbox` holds at most (the newest are kept). @default 500 */
+  inboxSize?: number;
   /**
    * The server is declared gone after `heartbeat.intervalMs × heartbeatMisses + heartbeat.timeoutMs`
    * (from the welcome) without any data. @default 3
@@ -66,6 +68,7 @@ export interface Resolved {
   storageKey: string | null;
   autoAck: boolean;
   ackDelayMs: number;
+  inboxSize: number;
   heartbeatMisses: number;
   connectTimeoutMs: number;
   backoff: BackoffOptions;
@@ -101,6 +104,7 @@ export function resolveOptions(o: ConnectOptions): Resolved {
     storageKey: o.storageKey ?? null,
     autoAck: o.autoAck ?? true,
     ackDelayMs: Math.max(0, o.ackDelayMs ?? 200),
+    inboxSize: Math.max(1, o.inboxSize ?? 500),
     heartbeatMisses: Math.max(1, o.heartbeatMisses ?? 3),
     connectTimeoutMs: Math.max(1, o.connectTimeoutMs ?? 10_000),
     backoff: { ...BACKOFF_DEFAULTS, ...o.backoff },

@@ -25,64 +25,10 @@ export interface HeraldNotification {
   data?: unknown;
   /** Milliseconds since the epoch. */
   ts: number;
-  /** The id of the inbox item this notification's collapse key replaced (it left the inbox; no `delete` follows). */
-  replaces?: string;
-}
-
-/** The client's inbox counts over what this device can list (PROTOCOL.md "Inbox"). */
-export interface InboxCountsFields {
-  /** Items not seen and not archived. */
-  unseen: number;
-  /** Items not read and not archived. */
-  unread: number;
-}
-
-/**
- * Item states changed (on any of the client's devices, or by the backend: `by: null`). `ids` are
- * the items whose state changed; `all` stands for every item the changing view could list (a
- * device's: everything but other devices' targeted items). A flag not given is absent. The counts
- * are this device's, computed when the frame was sent (a replayed frame carries current ones).
- */
-export interface StateFrame extends InboxCountsFields {
-  type: 'state';
-  ids?: string[];
-  all?: true;
-  seen?: boolean;
-  read?: boolean;
-  archived?: boolean;
-  /** The device that made the change, or null for the backend. */
-  by: string | null;
-  cursor: string;
-}
-
-/** An inbox item's content changed: the whole content at its new `version` (its state is in `state` frames). */
-export interface UpdateFrame {
-  type: 'update';
-  id: string;
-  /** The receiving client. */
-  clientId: string;
-  /** Set on a device-targeted item. */
-  deviceId?: string;
-  /** Set on a broadcast (its update reaches every client). */
-  broadcast?: true;
-  title: string;
-  message: string;
-  service: string;
-  data: unknown;
-  /** When the notification was published, ms since the epoch. */
-  ts: number;
-  /** 1, then +1 per update. */
-  version: number;
-  updatedAt: number;
+  /** The collapse key it was published with (PROTOCOL.md "Inbox"). */
   collapseKey?: string;
-  cursor: string;
-}
-
-/** An inbox item was deleted: it leaves listings and counts. */
-export interface DeleteFrame {
-  type: 'delete';
-  id: string;
-  cursor: string;
+  /** The id of the inbox item this one replaces (same collapse key): that item leaves the inbox; no `delete` follows. */
+  replaces?: string;
 }
 
 /** The first frame of every stream. */
@@ -96,7 +42,7 @@ export interface WelcomeFrame {
   pending: number;
   /** Where the device stands once those `pending` notifications have arrived (this server always sends it). */
   cursor?: string;
-  /** The device's inbox counts when the stream started (this server always sends them). */
+  /** The device's inbox counts when the stream started (this server always sends them; absent from one without an inbox). */
   unseen?: number;
   unread?: number;
 }
@@ -132,31 +78,122 @@ export interface CloseFrame {
   reason: DisconnectReason;
 }
 
+// ---- the inbox (PROTOCOL.md "Inbox") ----
+
+/** A device's inbox counts: items not archived (nor deleted, expired, out of retention) that are not seen / not read. */
+export interface InboxCounts {
+  unseen: number;
+  unread: number;
+}
+
+/** Per-client state of one inbox item, shared by all of the client's devices: ms since the epoch, or null. */
+export interface InboxItemState {
+  seenAt: number | null;
+  readAt: number | null;
+  archivedAt: number | null;
+}
+
+/** An inbox item's content: the notification's fields plus its version. */
+export interface InboxItemContent {
+  id: string;
+  /** The listing client (absent in a broadcast's `update` frame: broadcast updates are global). */
+  clientId?: string;
+  /** Set on an item addressed to one device. */
+  deviceId?: string;
+  /** Set on broadcasts. */
+  broadcast?: true;
+  title: string;
+  message: string;
+  service: string;
+  data?: unknown;
+  /** When it was published, ms since the epoch. */
+  ts: number;
+  /** 1, then +1 per update. */
+  version: number;
+  /** ms since the epoch: `ts` until the first update. */
+  updatedAt: number;
+  collapseKey?: string;
+}
+
+/** An item as `GET /me/notifications` lists it: its content and the client's state of it. */
+export interface InboxItem extends InboxItemContent, InboxItemState {}
+
+/** `GET /me/notifications` (and the publisher's `GET /api/v1/clients/<c>/notifications`). */
+export interface InboxPage extends InboxCounts {
+  /** Newest first. */
+  items: InboxItem[];
+  /** `before=` for the next (older) page; null: this was the last. */
+  next: string | null;
+}
+
+/** The flags of a state change: `read: true` also marks seen; `seen: false` also marks unread. */
+export interface StateFlags {
+  seen?: boolean;
+  read?: boolean;
+  archived?: boolean;
+}
+
+/** `POST /me/notifications/state` answers this. */
+export interface StateResult extends InboxCounts {
+  /** How many items' state changed (each once). */
+  updated: number;
+}
+
+/**
+ * Item states changed (by one of the client's devices or by the backend). `ids` are the items whose
+ * state changed; `all` stands for every item the changing view could list (a device's change does
+ * not touch another device's targeted items). The counts are the receiving device's, computed
+ * when the frame was sent to it.
+ */
+export interface StateFrame extends StateFlags, InboxCounts {
+  type: 'state';
+  cursor: string;
+  ids?: string[];
+  all?: true;
+  /** The device that made the change, or null for the backend. */
+  by: string | null;
+}
+
+/** An item's content changed: the whole item at its new `version` (its state is in `state` frames). */
+export interface UpdateFrame extends InboxItemContent {
+  type: 'update';
+  /** The receiving client. */
+  clientId: string;
+  cursor: string;
+}
+
+/** An item was deleted: it leaves listings and counts. */
+export interface DeleteFrame {
+  type: 'delete';
+  cursor: string;
+  id: string;
+}
+
 /** Everything the server sends a device. */
 export type ServerFrame =
   | HeraldNotification
-  | StateFrame
-  | UpdateFrame
-  | DeleteFrame
   | WelcomeFrame
   | PingFrame
   | PongFrame
   | ShutdownFrame
   | TokenExpiredFrame
-  | CloseFrame;
+  | CloseFrame
+  | StateFrame
+  | UpdateFrame
+  | DeleteFrame;
 
 /** Frame types a device listens for on an SSE stream (`event: <type>`). */
 export const SERVER_FRAME_TYPES = [
   'welcome',
   'notification',
-  'state',
-  'update',
-  'delete',
   'ping',
   'pong',
   'shutdown',
   'token-expired',
   'close',
+  'state',
+  'update',
+  'delete',
 ] as const satisfies readonly ServerFrame['type'][];
 
 /**
@@ -165,14 +202,7 @@ export const SERVER_FRAME_TYPES = [
  * at least one flag. The answer is the `state` frame every device of the client gets; a change
  * that changes nothing sends none.
  */
-export interface StateRequestFrame {
-  type: 'state';
-  ids?: string[];
-  all?: true;
-  seen?: boolean;
-  read?: boolean;
-  archived?: boolean;
-}
+export type StateRequestFrame = { type: 'state' } & StateFlags & ({ ids: string[]; all?: never } | { all: true; ids?: never });
 
 /**
  * What a device sends on a WebSocket (SSE and gRPC devices answer by `POST /sse/ack` and the

@@ -73,7 +73,7 @@ describe('dashboard data API', () => {
     expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
     const html = await page.text();
     expect(html).toContain('Herald dashboard');
-    for (const file of ['app.js', 'api.js', 'charts.js', 'device-list.js', 'format.js', 'dashboard.css']) {
+    for (const file of ['app.js', 'api.js', 'charts.js', 'client-inbox.js', 'device-list.js', 'format.js', 'dashboard.css']) {
       const r = await fetch(`${h.url}/dashboard/${file}`);
       expect(r.status, file).toBe(200);
       await r.arrayBuffer();

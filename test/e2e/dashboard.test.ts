@@ -209,6 +209,39 @@ describe('dashboard in Chromium', () => {
     expect((await keep.closed).code).toBe(4003);
     await page.waitForSelector('#cv-devices li[data-device="laptop"]', { state: 'detached', timeout: 3000 });
   });
+
+  it("shows a client's inbox items with their state", async () => {
+    await openDashboard();
+    const c = 'e2e-inbox-erin';
+    await using phone = await connectDevice(h, c, 'phone');
+    const id = async (body: object, device?: string) => (await publishTo(h, c, body, device)).body.id as string;
+    const read = await id({ title: 'read one', message: 'm' });
+    const archived = await id({ title: 'archived one', message: 'm' });
+    await id({ title: 'for the phone', message: 'm' }, 'phone');
+    await id({ title: 'new one', message: 'm' });
+    const state = (body: object) =>
+      fetch(`${h.url}/api/v1/clients/${c}/notifications/state`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await state({ ids: [read], read: true })).status).toBe(200);
+    expect((await state({ ids: [archived], archived: true })).status).toBe(200);
+    await phone.waitFor((f) => f.type === 'state' && (f as { archived?: boolean }).archived === true);
+    await page.fill('#client-id', c);
+    await page.click('#client-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('#cv-items li').length === 4);
+    const items = await page.$$eval('#cv-items li', (els) =>
+      els.map((e) => `${e.querySelector('b')?.textContent}|${(e as HTMLElement).dataset.state}|${e.querySelector('.where')?.textContent}`),
+    );
+    expect(items).toEqual(['new one|unseen|all devices', 'for the phone|unseen|→ phone', 'archived one|archived|all devices', 'read one|read|all devices']);
+    expect(await page.textContent('#cv-counts')).toBe('2 unread · 2 unseen');
+    // A change shows on the next read (at most 2 s behind the feed, or at once with ↻).
+    expect((await state({ all: true, seen: true })).status).toBe(200);
+    await page.click('#cv-inbox-refresh');
+    await page.waitForFunction(() => document.querySelector('#cv-counts')?.textContent === '2 unread · 0 unseen');
+    expect(await page.$$eval('#cv-items li', (els) => els.map((e) => (e as HTMLElement).dataset.state))).toEqual(['seen', 'seen', 'archived', 'read']);
+  });
 });
 
 /** Holds `clients × perClient` WebSocket devices in a child process; answers pings; churns on request. */
