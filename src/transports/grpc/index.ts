@@ -23,6 +23,7 @@ export const grpcTransport: DeviceTransport = {
           keepaliveTimeMs: Math.max(500, cfg.HEARTBEAT_INTERVAL_MS),
           keepaliveTimeoutMs: Math.max(1000, cfg.HEARTBEAT_TIMEOUT_MS),
           shutdownGraceMs: closeLingerMs,
+          ackKinds: [],
         });
         return grpc.listen();
       },
