@@ -1,0 +1,86 @@
+import { cors, createContextValues } from '@connectrpc/connect';
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { originAllowed } from '../../auth/origin.js';
+import { HeraldError } from '../../core/errors.js';
+import { Notifications } from '../../gen/herald/v1/notifications_pb.js';
+import { GRPC_KIND } from '../grpc/connection.js';
+import { NotificationsRules } from '../grpc/rules.js';
+import { Linger } from '../teardown.js';
+import type { DeviceTransport } from '../transport.js';
+import { type ConnectConnection, GRPC_WEB_KIND } from './connection.js';
+import { acceptH2c } from './h2c.js';
+import { notificationsRoutes, RAW_REQUEST } from './routes.js';
+
+/** Every method's path starts with this (`/herald.v1.Notifications/StreamNotifications`). */
+const PREFIX = `/${Notifications.typeName}/`;
+
+/** What a browser may send and read on those paths (PROTOCOL.md "CORS/Origin", with gRPC-Web's and Connect's headers). */
+const ALLOW_HEADERS = ['authorization', ...cors.allowedHeaders].join(', ');
+const EXPOSE_HEADERS = [...cors.exposedHeaders, 'herald-error-code', 'herald-error-field'].join(', ');
+const ALLOW_METHODS = [...cors.allowedMethods, 'OPTIONS'].join(', ');
+
+/**
+ * `herald.v1.Notifications` on the HTTP port as gRPC-Web and Connect (PROTOCOL.md "gRPC"), over
+ * HTTP/1.1 (through Fastify, with `@connectrpc/connect-fastify`) and cleartext HTTP/2 (prior
+ * knowledge, beside HTTP/1.1 on the same port: ./h2c.ts, with `@connectrpc/connect-node`), so a
+ * browser uses the typed streaming client with no proxy. The rules are the native gRPC server's
+ * (../grpc/rules.ts); streams count as transport `grpc-web` whichever of the two protocols they speak.
+ */
+export const connectTransport: DeviceTransport = {
+  kind: GRPC_WEB_KIND,
+  register({ node, auth, app, closeLingerMs }) {
+    const linger = new Linger<ConnectConnection>(closeLingerMs, (c) => c.abort());
+    const routes = notificationsRoutes({ rules: new NotificationsRules(node, auth, GRPC_WEB_KIND), log: node.log, linger, ackKinds: [GRPC_KIND] });
+    const options = {
+      routes,
+      // Native gRPC has a port of its own (GRPC_PORT).
+      grpc: false,
+      // A publish's strings are checked against MAX_BODY_BYTES by the rules; this bounds the envelope.
+      readMaxBytes: node.config.MAX_BODY_BYTES + 16 * 1024,
+    };
+    // In a scope of its own: Connect reads its bodies itself, in place of the API's JSON parser.
+    app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      await scope.register(fastifyConnectPlugin, { ...options, contextValues: (req) => createContextValues().set(RAW_REQUEST, req.raw) });
+    });
+
+    // Browsers (PROTOCOL.md "CORS/Origin": ALLOWED_ORIGINS), with the headers gRPC-Web and Connect use.
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith(PREFIX)) return;
+      const origin = req.headers.origin;
+      if (!originAllowed(origin, node.config.ALLOWED_ORIGINS)) throw new HeraldError('HERALD_ERR_FORBIDDEN', `origin ${origin} is not allowed`);
+      if (!origin) return;
+      reply.header('access-control-allow-origin', node.config.ALLOWED_ORIGINS === '*' ? '*' : origin);
+      reply.header('vary', 'Origin');
+      reply.header('access-control-expose-headers', EXPOSE_HEADERS);
+      if (req.method === 'OPTIONS') {
+        reply
+          .header('access-control-allow-methods', ALLOW_METHODS)
+          .header('access-control-allow-headers', ALLOW_HEADERS)
+          .header('access-control-max-age', '600')
+          .code(204)
+          .send();
+      }
+    });
+
+    // HTTP/2 without TLS comes from programs, not browsers: no CORS to answer there.
+    const h2c = acceptH2c(
+      app.server,
+      connectNodeAdapter({
+        ...options,
+        contextValues: (req) => createContextValues().set(RAW_REQUEST, req),
+        fallback: (_req, res) => {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ statusCode: 404, code: 'HERALD_ERR_NOT_FOUND', error: 'Not Found', message: 'HTTP/2 serves herald.v1.Notifications only' }));
+        },
+      }),
+    );
+    return {
+      async close() {
+        linger.destroyAll();
+        await h2c.close(closeLingerMs);
+      },
+    };
+  },
+};
