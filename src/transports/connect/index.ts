@@ -42,6 +42,10 @@ export const connectTransport: DeviceTransport = {
     // In a scope of its own: Connect reads its bodies itself, in place of the API's JSON parser.
     app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
+      // Not part of the publisher API's OpenAPI document: the proto describes them.
+      scope.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, hide: true };
+      });
       await scope.register(fastifyConnectPlugin, { ...options, contextValues: (req) => createContextValues().set(RAW_REQUEST, req.raw) });
     });
 
