@@ -71,6 +71,8 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
       log,
     });
     node.hub.presence.on('event', webhooks.push);
+    // Receipts are computed only while someone listens: here, when WEBHOOK_RECEIPTS names them.
+    if (config.WEBHOOK_RECEIPTS.length > 0) node.receipts.on('receipt', webhooks.push);
     // Registered first, so it runs last at shutdown: the final offline events get their chance.
     node.onClose(() => webhooks.close(2000));
   }

@@ -11,6 +11,7 @@ import { registerDeviceRoutes } from './device-routes.js';
 import { registerDocsRoutes } from './docs.js';
 import { registerHealthRoutes } from './health.js';
 import { sendError } from './http.js';
+import { registerInboxRoutes } from './inbox-routes.js';
 import { registerJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { registerPublisherRoutes } from './publisher.js';
@@ -72,6 +73,7 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
 
   registerPublisherRoutes(app);
   registerDeviceRoutes(app);
+  registerInboxRoutes(app);
   registerHealthRoutes(app);
   registerDashboardRoutes(app);
   registerDocsRoutes(app);

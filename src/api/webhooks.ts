@@ -2,6 +2,10 @@ import { createHmac } from 'node:crypto';
 import { uuidv7 } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { PresenceEvent } from '../core/presence.js';
+import type { ReceiptEvent } from '../core/receipts.js';
+
+/** What is POSTed: presence and device events, and the receipts `WEBHOOK_RECEIPTS` turns on. */
+export type WebhookEvent = PresenceEvent | ReceiptEvent;
 
 export interface WebhookOptions {
   url: string;
@@ -28,7 +32,7 @@ export function webhookSignature(secret: string, body: string): string {
 }
 
 /**
- * POSTs presence and device events to WEBHOOK_URL, signed, one at a time in the order they
+ * POSTs presence, device and receipt events to WEBHOOK_URL, signed, one at a time in the order they
  * happened (so per-client order holds), retrying the head of the queue with backoff while the
  * receiver fails. Every event carries its client's epoch, so a receiver can drop stale ones.
  */
@@ -46,7 +50,7 @@ export class WebhookSender {
   }
 
   /** Queues one event (never blocks the caller). */
-  readonly push = (e: PresenceEvent): void => {
+  readonly push = (e: WebhookEvent): void => {
     if (this.#closed) return;
     const payload: Record<string, unknown> = { id: uuidv7(e.ts), ...e };
     this.#queue.push({ body: JSON.stringify(payload) });

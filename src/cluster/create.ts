@@ -7,7 +7,7 @@ import { RedisBroker } from './redis-broker.js';
 
 /** The broker the configuration asks for: Redis (a cluster) with REDIS_URL, else local (single node). */
 export async function createBroker(config: HeraldConfig, log: Logger, store: Store): Promise<Broker> {
-  if (!config.REDIS_URL) return new LocalBroker();
+  if (!config.REDIS_URL) return new LocalBroker(log);
   return new RedisBroker({
     url: config.REDIS_URL,
     nodeId: config.NODE_ID,

@@ -1,7 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Broker } from '../core/broker.js';
+import type { Broker, BrokerContext } from '../core/broker.js';
 import type { Cursor } from '../core/cursor.js';
-import { Outgoing } from '../core/frames.js';
 import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
@@ -11,9 +10,9 @@ import type { ClusterContext, ClusterStats, RedisBrokerOptions } from './context
 import { NodeControl } from './control.js';
 import { ClusterKeys } from './keys.js';
 import { Membership, type NodeMember } from './membership.js';
+import { OrderedDelivery } from './ordered-delivery.js';
 import { ClusterScripts } from './redis-scripts.js';
 import { ClusterRegistry } from './registry.js';
-import { StreamOrder } from './stream-order.js';
 import { decodeWire, encodeWire } from './wire.js';
 
 export type { ClusterStats, RedisBrokerOptions } from './context.js';
@@ -21,7 +20,7 @@ export type { ClusterStats, RedisBrokerOptions } from './context.js';
 /** The parts that need the hub, built at start. */
 interface Parts {
   hub: Hub;
-  order: StreamOrder;
+  delivery: OrderedDelivery;
   control: NodeControl;
   registry: ClusterRegistry;
   membership: Membership;
@@ -94,25 +93,21 @@ export class RedisBroker implements Broker {
     return this.#presence;
   }
 
-  async start(hub: Hub): Promise<void> {
+  async start(hub: Hub, ctx?: BrokerContext): Promise<void> {
     const presence = this.#presence;
     if (!presence || hub.presence !== presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
-    const parts = this.#build(hub, presence);
+    const parts = this.#build(hub, presence, ctx ?? { store: this.#o.store, needsCounts: () => false, counted: async (entries) => entries });
     this.#parts = parts;
     await this.#cmd.connect();
     await this.#sub.connect();
     this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onMessage(message));
     await this.#sub.subscribe(this.#keys.inbox(this.#o.nodeId), this.#keys.broadcast);
     hub.on('attached', (s) => parts.registry.claim(s));
-    hub.on('detached', (s, reason, removed) => {
-      parts.order.sessionLeft(s.device.clientId);
-      parts.registry.release(s, reason, removed);
-    });
-    hub.on('live', (s, head) => parts.order.sessionLive(s.device.clientId, head));
+    hub.on('detached', (s, reason, removed) => parts.registry.release(s, reason, removed));
     await parts.membership.start();
   }
 
-  #build(hub: Hub, presence: ClusterPresence): Parts {
+  #build(hub: Hub, presence: ClusterPresence, brokerCtx: BrokerContext): Parts {
     const o = this.#o;
     const ctx: ClusterContext = {
       opts: o,
@@ -127,19 +122,12 @@ export class RedisBroker implements Broker {
       keepMs: o.detachedTtlMs + o.presenceGraceMs + o.nodeHeartbeatMs,
       failed: (what, err) => this.#failed(what, err),
     };
-    const order = new StreamOrder({
-      holds: (clientId) => (clientId === null ? hub.connectionCount > 0 : hub.hasSessions(clientId)),
-      range: (clientId, after, upTo) => o.store.range(clientId, after, upTo, Date.now()),
-      head: async (clientId) => {
-        const heads = await o.store.heads(clientId ?? '-');
-        return clientId === null ? heads.b : heads.c;
-      },
-      deliver: (n) => hub.deliver(new Outgoing(n)),
+    const delivery = new OrderedDelivery(hub, brokerCtx, {
       repaired: () => this.stats.gapsRepaired++,
       failed: (what, err) => this.#failed(what, err),
     });
     const control = new NodeControl(ctx);
-    return { hub, order, control, registry: new ClusterRegistry(ctx, control), membership: new Membership(ctx) };
+    return { hub, delivery, control, registry: new ClusterRegistry(ctx, control), membership: new Membership(ctx) };
   }
 
   get #started(): Parts {
@@ -150,14 +138,14 @@ export class RedisBroker implements Broker {
   async route(n: StoredNotification): Promise<number> {
     const parts = this.#parts;
     if (!parts) return 0;
-    const local = parts.order.arrived(n);
+    const local = parts.delivery.routed(n);
     const payload = encodeWire({ kind: 'notification', origin: this.#o.nodeId, notification: n });
     if (n.clientId === null) {
       await this.#cmd.publish(this.#keys.broadcast, payload).catch((err) => this.#failed('broadcast publish', err));
       return local;
     }
     try {
-      return await parts.registry.route(n.clientId, n.deviceId, payload);
+      return await parts.registry.route(n.clientId, n.deviceId, payload, n.excludeDevices);
     } catch (err) {
       // Stored already: devices elsewhere get it on their next resume (or the gap repair).
       this.#failed('route', err);
@@ -175,7 +163,7 @@ export class RedisBroker implements Broker {
     }
     if (!parts) return;
     if (msg.kind !== 'notification') parts.control.received(msg);
-    else if (msg.origin !== this.#o.nodeId) parts.order.arrived(msg.notification);
+    else if (msg.origin !== this.#o.nodeId) parts.delivery.received(msg.notification);
   }
 
   /** After Redis came back: re-register live streams and fetch what pub/sub may have dropped. */
@@ -184,7 +172,7 @@ export class RedisBroker implements Broker {
     if (!parts) return;
     this.#o.log.info({ sessions: parts.hub.connectionCount }, 'cluster: redis is back; re-registering and repairing');
     for (const s of parts.hub.sessions()) if (s.state === 'live') parts.registry.claim(s);
-    await parts.order.recover();
+    await parts.delivery.order.recover();
   }
 
   admit(clientId: string, deviceId: string): Promise<void> {

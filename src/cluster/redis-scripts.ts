@@ -145,16 +145,19 @@ return {epoch, nextEpoch(KEYS[2])}
 
 /**
  * Publish a stored notification to the nodes holding its target devices (not to every node), and
- * count the attached target devices cluster-wide. KEYS reg. ARGV channelPrefix selfNode payload device.
+ * count the attached target devices cluster-wide, but for the excluded ones (a node holding only
+ * excluded devices still gets it: its stream position moves on without a gap to repair).
+ * KEYS reg. ARGV channelPrefix selfNode payload device excluded (comma-separated device ids).
  */
 export const ROUTE_LUA = `
-local nodes, count = {}, 0
+local nodes, count, excluded = {}, 0, {}
+for d in string.gmatch(ARGV[5] or '', '[^,]+') do excluded[d] = true end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   if ARGV[4] == '' or all[i] == ARGV[4] then
     local v = cjson.decode(all[i + 1])
     if v.st == 'a' then
-      count = count + 1
+      if not excluded[all[i]] then count = count + 1 end
       if v.n ~= ARGV[2] then nodes[v.n] = true end
     end
   end
@@ -283,9 +286,9 @@ export class ClusterScripts {
     return { disconnectEpoch: Number(disc), offlineEpoch: Number(off) };
   }
 
-  /** Publishes `payload` to the other nodes holding the target devices; the attached targets cluster-wide. */
-  async route(clientId: string, deviceId: string | null, selfNode: string, payload: string): Promise<number> {
-    return Number(await this.#run.heraldRoute(this.#keys.reg(clientId), this.#keys.inboxPrefix, selfNode, payload, deviceId ?? ''));
+  /** Publishes `payload` to the other nodes holding the target devices; the attached targets cluster-wide, `excluded` not counted. */
+  async route(clientId: string, deviceId: string | null, selfNode: string, payload: string, excluded: readonly string[] = []): Promise<number> {
+    return Number(await this.#run.heraldRoute(this.#keys.reg(clientId), this.#keys.inboxPrefix, selfNode, payload, deviceId ?? '', excluded.join(',')));
   }
 
   /** Drops a registration detached before `olderThan`; whether it did. */

@@ -186,9 +186,9 @@ export class ClusterRegistry {
     return f ?? NO_FIGURES;
   }
 
-  /** Publishes to the other nodes holding the notification's targets; the attached targets cluster-wide. */
-  route(clientId: string, deviceId: string | null, payload: string): Promise<number> {
-    return this.#ctx.scripts.route(clientId, deviceId, this.#ctx.nodeId, payload);
+  /** Publishes to the other nodes holding the notification's targets; the attached targets cluster-wide, but for `excluded`. */
+  route(clientId: string, deviceId: string | null, payload: string, excluded?: readonly string[]): Promise<number> {
+    return this.#ctx.scripts.route(clientId, deviceId, this.#ctx.nodeId, payload, excluded);
   }
 }
 

@@ -6,7 +6,9 @@ import type { StoredNotification } from '../core/types.js';
  * On the wire they are short JSON objects with one-letter fields, because every notification is
  * published once per node that holds its client; this file is the only one that knows them:
  *
- * - `{k:'n', o: originNode, n: StoredNotification}`: a notification to hand to local sessions
+ * - `{k:'n', o: originNode, n: StoredNotification}`: a notification or an inbox event (with its
+ *   `kind`, `event`, and on a `state` event the `counts` read for the client's devices) to hand to
+ *   local sessions; its inbox fields (`replaces`, `excludeDevices`, …) travel as they are
  * - `{k:'kick', c, d, s: sessionId, r: reason, e: epoch}`: close that stream of a device
  * - `{k:'answer', c, d, s: sessionId, cur: cursor|null}`: a heartbeat answer (and ack) for that stream
  */
@@ -92,10 +94,30 @@ function isPos(v: unknown): v is StreamPos {
 
 const stringOrNull = (v: unknown) => v === null || typeof v === 'string';
 
-/** What ordering and delivery rely on: targets, positions, epoch, and the frame's text fields. */
+const KINDS = new Set(['state', 'update', 'delete']);
+
+function isCounts(v: unknown): boolean {
+  return isObject(v) && Number.isSafeInteger(v.unseen) && Number.isSafeInteger(v.unread);
+}
+
+/** A `state` event's counts: a base and counts per device. */
+function isEventCounts(v: unknown): boolean {
+  return isObject(v) && isCounts(v.base) && isObject(v.devices) && Object.values(v.devices).every(isCounts);
+}
+
+/** The inbox fields an entry may carry: an event's kind and payload, counts, excluded devices, the item it replaces. */
+function inboxFieldsOk(v: Record<string, unknown>): boolean {
+  if (v.kind !== undefined && (typeof v.kind !== 'string' || !KINDS.has(v.kind) || !isObject(v.event))) return false;
+  if (v.counts !== undefined && !isEventCounts(v.counts)) return false;
+  if (v.excludeDevices !== undefined && !(Array.isArray(v.excludeDevices) && v.excludeDevices.every((d) => typeof d === 'string'))) return false;
+  return v.replaces === undefined || typeof v.replaces === 'string';
+}
+
+/** What ordering and delivery rely on: targets, positions, epoch, the frame's text fields, and the inbox fields. */
 function isNotification(v: unknown): v is StoredNotification {
   if (!isObject(v)) return false;
   return (
+    inboxFieldsOk(v) &&
     typeof v.id === 'string' &&
     stringOrNull(v.clientId) &&
     stringOrNull(v.deviceId) &&

@@ -2,10 +2,31 @@ import type { Cursor } from './cursor.js';
 import type { Hub } from './hub.js';
 import type { PresenceTracker } from './presence.js';
 import type { TransportKind } from './session.js';
-import type { ClientView, StoredNotification } from './types.js';
+import type { ClientView, Store, StoredNotification } from './types.js';
 
 /**
- * Moves stored notifications to the nodes that hold their targets. `local` (single node, the
+ * What a broker gets from its node at start besides the hub: the store (gaps are read from it)
+ * and the inbox counts of this node's devices, which a `state` event must carry before it reaches
+ * them (PROTOCOL.md "Inbox": the counts in a frame are the receiving device's).
+ */
+export interface BrokerContext {
+  readonly store: Store;
+  /**
+   * Whether `n` is a `state` event that lacks counts for a device of its client attached here (one
+   * that arrived from a node that did not know of the device yet, or one read from the store).
+   */
+  needsCounts(n: StoredNotification): boolean;
+  /**
+   * Entries of one stream in order, each `state` event among them with counts for the devices of
+   * its client attached here, read now (one read per call); the rest as they are. Never rejects:
+   * when the read fails the events go without counts.
+   */
+  counted(entries: StoredNotification[]): Promise<StoredNotification[]>;
+}
+
+/**
+ * Moves stored notifications and inbox events (stream entries with a `kind`, routed the same way)
+ * to the nodes that hold their targets. `local` (single node, the
  * embedded default) hands them to this node's hub; `redis` routes across nodes.
  *
  * **Delivery guarantee** (PROTOCOL.md "Across nodes"). {@link route} is called once per accepted
@@ -31,8 +52,11 @@ export interface Broker {
    * can subscribe to the hub's.
    */
   createPresence?(hub: Hub): PresenceTracker;
-  /** Called once with the node's hub (built with {@link createPresence}) before any route(). */
-  start(hub: Hub): Promise<void>;
+  /**
+   * Called once with the node's hub (built with {@link createPresence}) before any route(). Without
+   * a context (tests that build a broker bare) a local broker hands notifications over as routed.
+   */
+  start(hub: Hub, ctx?: BrokerContext): Promise<void>;
   /**
    * Delivers to every target device (see the guarantee above). Resolves with how many devices it
    * was handed to at once: cluster-wide for client and device targets (the publish answer's

@@ -12,6 +12,17 @@ const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 const positive = (def: number) => z.coerce.number().int().min(1).default(def);
 const optionalString = z.string().min(1).optional();
 
+/** The receipt webhooks `WEBHOOK_RECEIPTS` can turn on. */
+export const RECEIPT_KINDS = ['delivered', 'read'] as const;
+export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
+
+function splitList(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 interface Spec {
   schema: z.ZodType;
   doc: string;
@@ -64,6 +75,14 @@ export const CONFIG_SPEC = {
   },
   WEBHOOK_QUEUE: { schema: positive(10_000), doc: 'Webhook events held while the receiver is slow or down; beyond it the oldest are dropped (counted).' },
   WEBHOOK_SECRET: { schema: optionalString, doc: 'HMAC-SHA256 key of the `Herald-Signature` header.' },
+  WEBHOOK_RECEIPTS: {
+    schema: z
+      .string()
+      .default('')
+      .refine((v) => splitList(v).every((k) => RECEIPT_KINDS.includes(k as ReceiptKind)), { message: 'a comma list of: delivered, read' }),
+    doc: 'Receipt webhooks to send, a comma list of `delivered` (`notification.delivered`, once per device and notification, when the device acknowledges it) and `read` (`notification.read`).',
+    shownDefault: 'none',
+  },
   DETACHED_TTL_MS: { schema: ms(90_000), doc: 'How long a detached registration (and its cursor) is kept.' },
   TOKEN_GRACE_MS: { schema: ms(30_000), doc: 'After `token-expired`, how long before the connection is closed 1008.' },
   ALLOWED_ORIGINS: { schema: z.string().default('*'), doc: 'Comma-separated browser origins allowed on device endpoints; `*` = any.' },
@@ -84,12 +103,15 @@ type SpecOf = typeof CONFIG_SPEC;
 type Raw = { [K in keyof SpecOf]: z.infer<SpecOf[K]['schema']> };
 
 /** The validated configuration of a node (see {@link CONFIG_SPEC} for meanings and defaults). */
-export interface HeraldConfig extends Omit<Raw, 'GRPC_PORT' | 'MAX_CONNECTIONS' | 'NODE_ID' | 'ALLOWED_ORIGINS' | 'PUSH_ALLOWED_ENDPOINTS'> {
+export interface HeraldConfig
+  extends Omit<Raw, 'GRPC_PORT' | 'MAX_CONNECTIONS' | 'NODE_ID' | 'ALLOWED_ORIGINS' | 'PUSH_ALLOWED_ENDPOINTS' | 'WEBHOOK_RECEIPTS'> {
   GRPC_PORT: number | 'off';
   MAX_CONNECTIONS: number;
   NODE_ID: string;
   ALLOWED_ORIGINS: string[] | '*';
   PUSH_ALLOWED_ENDPOINTS: string[];
+  /** The receipt webhooks turned on (none by default). */
+  WEBHOOK_RECEIPTS: ReceiptKind[];
   /** Whether API_KEY / JWT_SECRET were generated at start (printed in the banner). */
   generatedSecrets: boolean;
 }
@@ -156,11 +178,6 @@ export function resolveConfig(input: ConfigInput = {}): HeraldConfig {
     );
   }
   const limit = openFileLimit();
-  const splitList = (s: string) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
   return {
     ...r,
     GRPC_PORT: r.GRPC_PORT as number | 'off',
@@ -168,6 +185,7 @@ export function resolveConfig(input: ConfigInput = {}): HeraldConfig {
     NODE_ID: r.NODE_ID ?? `${hostname()}-${process.pid}`,
     ALLOWED_ORIGINS: r.ALLOWED_ORIGINS.trim() === '*' ? '*' : splitList(r.ALLOWED_ORIGINS),
     PUSH_ALLOWED_ENDPOINTS: splitList(r.PUSH_ALLOWED_ENDPOINTS),
+    WEBHOOK_RECEIPTS: [...new Set(splitList(r.WEBHOOK_RECEIPTS) as ReceiptKind[])],
     generatedSecrets: !r.API_KEY || !hasDeviceKey,
   };
 }

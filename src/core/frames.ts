@@ -1,14 +1,16 @@
 import type { CloseFrame, HeraldNotification, PingFrame, PongFrame, ShutdownFrame, TokenExpiredFrame, WelcomeFrame } from '../protocol/frames.js';
 import { cursorPart } from './cursor.js';
-import type { StoredNotification } from './types.js';
+import { inboxEvent } from './inbox.js';
+import type { InboxCounts, StoredNotification } from './types.js';
 
 /** Frames the server sends besides notifications (their shapes: `protocol/frames.ts`). */
 export type ControlFrame = WelcomeFrame | PingFrame | PongFrame | ShutdownFrame | TokenExpiredFrame | CloseFrame;
 
 /**
- * One notification on its way out of this node, shared by every session it goes to. Encoders keep
- * what they can share between devices here (the frame without the per-device cursor), so a
- * broadcast to 10 000 devices is serialised once per transport, not 10 000 times.
+ * One stream entry (a notification, or an inbox event: `n.kind`) on its way out of this node,
+ * shared by every session it goes to. Encoders keep what they can share between devices here (the
+ * frame without the per-device cursor), so a broadcast to 10 000 devices is serialised once per
+ * transport, not 10 000 times.
  */
 export class Outgoing {
   readonly n: StoredNotification;
@@ -41,6 +43,17 @@ export interface Encoder {
   ping?(ts: number): Buffer;
   /** `tail` is the recipient's part: `,"clientId":"…","cursor":"` + cursor (see {@link recipientTail}). */
   notification(out: Outgoing, clientId: string, cursor: string): Buffer;
+  /**
+   * An inbox event (`out.n.kind`: `state`, `update` or `delete`) for one device of `clientId`, at
+   * `cursor`; `counts` are that device's on a `state` event (computed when it is sent), null on
+   * the others. The frame is {@link eventJson}'s JSON (PROTOCOL.md "Inbox": `StateFrame`,
+   * `UpdateFrame`, `DeleteFrame` in protocol/frames.ts).
+   *
+   * The extension point of the inbox for a transport: one without it gets no inbox frames (its
+   * devices' cursors still move past the events with the next notification). gRPC carries them as
+   * `Notification.type` `state` | `update` | `delete` with {@link eventJson} in `data`.
+   */
+  event?(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): Buffer;
 }
 
 /** The notification JSON without the recipient's `clientId` and `cursor`, which come last. */
@@ -56,6 +69,7 @@ export function notificationJsonHead(n: StoredNotification): string {
     service: n.service,
     ...(n.data !== null && n.data !== undefined && { data: n.data }),
     ts: n.ts,
+    ...(n.replaces !== undefined && { replaces: n.replaces }),
   };
   const s = JSON.stringify(head);
   return s.slice(0, -1);
@@ -74,6 +88,62 @@ export function jsonHead(out: Outgoing): Buffer {
     out.cache.json = head;
   }
   return head;
+}
+
+/**
+ * The JSON of an inbox event's frame without what is per device, the closing brace left off:
+ * `{"type":"state","ids":[…],"read":true,"by":"phone"`, `{"type":"update","id":…,"updatedAt":…`
+ * (the item's content; its client id is the recipient's, in the tail), `{"type":"delete","id":…`.
+ */
+export function eventJsonHead(n: StoredNotification): string {
+  const e = inboxEvent(n);
+  if (e === null) throw new Error(`stream entry ${n.id} is not an inbox event`);
+  let frame: object;
+  switch (e.kind) {
+    case 'state': {
+      const { scope: _scope, by, ...change } = e.event;
+      frame = { type: 'state', ...change, by };
+      break;
+    }
+    case 'update': {
+      const { clientId: _clientId, ...content } = e.event;
+      frame = { type: 'update', ...content };
+      break;
+    }
+    case 'delete':
+      frame = { type: 'delete', id: e.event.id };
+      break;
+  }
+  return JSON.stringify(frame).slice(0, -1);
+}
+
+/** What one device's frame of an inbox event ends with: its counts (`state`), its client id (`update`), its cursor. */
+export function eventTail(n: StoredNotification, clientId: string, cursor: string, counts: InboxCounts | null): string {
+  switch (n.kind) {
+    case 'state': {
+      const c = counts ?? { unseen: 0, unread: 0 };
+      return `,"unseen":${c.unseen},"unread":${c.unread},"cursor":"${cursor}"}`;
+    }
+    case 'update':
+      return `,"clientId":"${clientId}","cursor":"${cursor}"}`;
+    default:
+      return `,"cursor":"${cursor}"}`;
+  }
+}
+
+/** The shared head of an inbox event's JSON, built once per event and cached. */
+export function eventHead(out: Outgoing): string {
+  let head = out.cache.eventJson as string | undefined;
+  if (head === undefined) {
+    head = eventJsonHead(out.n);
+    out.cache.eventJson = head;
+  }
+  return head;
+}
+
+/** One device's frame of an inbox event as JSON text: what WebSocket and SSE carry, and gRPC's `data`. */
+export function eventJson(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): string {
+  return eventHead(out) + eventTail(out.n, clientId, cursor, counts);
 }
 
 let pingTs = -1;
@@ -100,5 +170,8 @@ export const jsonEncoder: Encoder = {
     head.copy(buf, 0);
     buf.write(tail, head.length, 'latin1');
     return buf;
+  },
+  event(out, clientId, cursor, counts) {
+    return Buffer.from(eventJson(out, clientId, cursor, counts));
   },
 };

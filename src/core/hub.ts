@@ -57,7 +57,11 @@ export class HubStats {
 export interface AckedCursor {
   clientId: string;
   deviceId: string;
+  /** The stream the ack came on (delivery receipts name it). */
+  transport: TransportKind;
   cursor: Cursor;
+  /** Where that stream started (Session.startedFrom): what a device without a stored cursor was handed follows it. */
+  start: Cursor | null;
 }
 
 /**
@@ -329,15 +333,19 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
 
   // ---- fan-out ----
 
-  /** To every attached device of one client; returns how many it was handed to. */
+  /**
+   * To every attached device of one client; returns how many it was handed to (devices in the
+   * notification's `excludeDevices` get nothing and are not counted).
+   */
   deliverToClient(out: Outgoing): number {
     const entry = this.#clients.get(out.n.clientId as string);
     if (!entry || entry.attached === 0) return 0;
+    const excluded = out.n.excludeDevices;
     let n = 0;
     for (const d of entry.devices.values()) {
       if (d.session) {
         d.session.notify(out);
-        n++;
+        if (!excluded?.includes(d.deviceId)) n++;
       }
     }
     return n;
@@ -347,12 +355,27 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
     const s = this.#clients.get(out.n.clientId as string)?.devices.get(out.n.deviceId as string)?.session;
     if (!s) return 0;
     s.notify(out);
-    return 1;
+    return out.n.excludeDevices?.includes(s.device.deviceId) ? 0 : 1;
   }
 
   deliverToAll(out: Outgoing): number {
     for (const s of this.#sessions) s.notify(out);
     return this.#sessions.size;
+  }
+
+  /**
+   * How many attached devices a notification is for here (what {@link deliver} returns when it
+   * hands it over at once), without handing it over.
+   */
+  countTargets(n: Outgoing['n']): number {
+    if (n.clientId === null) return this.#sessions.size;
+    const entry = this.#clients.get(n.clientId);
+    if (!entry || entry.attached === 0) return 0;
+    const excluded = n.excludeDevices;
+    if (n.deviceId !== null) return entry.devices.get(n.deviceId)?.session && !excluded?.includes(n.deviceId) ? 1 : 0;
+    let count = 0;
+    for (const d of entry.devices.values()) if (d.session && !excluded?.includes(d.deviceId)) count++;
+    return count;
   }
 
   /** Routes a notification by its own target fields. */
@@ -421,7 +444,7 @@ export class Hub extends EventEmitter<HubEvents> implements SessionOwner {
   ackReceived(s: Session, cursor: Cursor): void {
     const prev = this.#pendingAcks.get(s);
     const merged = prev ? laterCursor(prev.cursor, cursor) : cursor;
-    this.#pendingAcks.set(s, { clientId: s.device.clientId, deviceId: s.device.deviceId, cursor: merged });
+    this.#pendingAcks.set(s, { clientId: s.device.clientId, deviceId: s.device.deviceId, transport: s.conn.kind, cursor: merged, start: s.startedFrom });
     if (this.#ackTimer === null) {
       this.#ackTimer = setTimeout(() => this.flushAcks(), this.opts.ackFlushMs ?? 250);
       this.#ackTimer.unref();

@@ -3,10 +3,13 @@ import type { Broker } from './broker.js';
 import type { HeraldConfig } from './config.js';
 import { type Cursor, decodeCursor, encodeCursor, START } from './cursor.js';
 import { HeraldError, invalid } from './errors.js';
+import { countsFor, covers } from './event-counts.js';
 import { Outgoing } from './frames.js';
 import { Hub } from './hub.js';
 import { checkId } from './ids.js';
+import { InboxService } from './inbox-service.js';
 import type { Logger } from './logger.js';
+import { Receipts } from './receipts.js';
 import { deviceView, type Session, type TransportConnection, type TransportKind } from './session.js';
 import type { ClientView, InboxPage, InboxQuery, PublishInput, StateChange, StateResult, Store, StoredNotification, Target } from './types.js';
 
@@ -31,7 +34,7 @@ export type NodeState = 'running' | 'draining' | 'closed';
 
 interface NodeEvents {
   state: [NodeState];
-  /** A new notification was stored and routed (not an idempotent repeat); `delivered` as answered. */
+  /** A new notification was stored and routed (not an idempotent repeat; inbox events are not notifications); `delivered` as answered. */
   published: [n: StoredNotification, delivered: number];
   /** {@link HeraldNode.remove} was called (backend or device), whether or not the hub held it. */
   deviceRemoved: [clientId: string, deviceId: string];
@@ -47,6 +50,10 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   readonly store: Store;
   readonly broker: Broker;
   readonly log: Logger;
+  /** Listings, state changes, updates and deletes of the client inboxes (PROTOCOL.md "Inbox"). */
+  readonly inbox: InboxService;
+  /** Acknowledged cursors to the store, and receipt webhooks (`WEBHOOK_RECEIPTS`) for whoever listens. */
+  readonly receipts: Receipts;
   state: NodeState = 'running';
   /** With the memory store, publishes are refused once the drain's flush window has ended. */
   #acceptPublishes = true;
@@ -81,20 +88,45 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
       },
       log,
     );
-    this.hub.on('acks', (acks) => {
-      for (const a of acks) {
-        this.store
-          .saveDeviceCursor(a.clientId, a.deviceId, a.cursor)
-          .catch((err) => this.log.warn({ err, clientId: a.clientId, deviceId: a.deviceId }, 'cursor not saved'));
-      }
-    });
+    this.receipts = new Receipts(store, config.WEBHOOK_RECEIPTS, log);
+    this.inbox = new InboxService(store, broker, this.hub, log, (event, change) => this.receipts.stateChanged(event, change));
+    this.hub.on('acks', (acks) => this.receipts.acked(acks));
     this.hub.on('deviceForgotten', (clientId, deviceId) => {
       this.store.forgetDevice(clientId, deviceId).catch((err) => this.log.warn({ err, clientId, deviceId }, 'device cursor not forgotten'));
     });
   }
 
   async start(): Promise<void> {
-    await this.broker.start(this.hub);
+    const inbox = this.inbox;
+    await this.broker.start(this.hub, {
+      store: this.store,
+      needsCounts: (n) => n.kind === 'state' && n.clientId !== null && !covers(n.counts, inbox.localDevices(n.clientId)),
+      counted: async (entries) => {
+        const out: StoredNotification[] = [];
+        let counted: Map<string, StoredNotification> | null = null;
+        for (const n of entries) {
+          if (n.kind !== 'state' || n.clientId === null) {
+            out.push(n);
+            continue;
+          }
+          // One read for the batch (one stream: one client), after every entry in it was stored.
+          counted ??= await this.#countAll(entries, inbox.localDevices(n.clientId));
+          out.push(counted.get(n.id) ?? n);
+        }
+        return out;
+      },
+    });
+  }
+
+  /** The `state` events of `entries` with current counts for `devices`, by event id. */
+  async #countAll(entries: StoredNotification[], devices: string[]): Promise<Map<string, StoredNotification>> {
+    const states = entries.filter((n) => n.kind === 'state');
+    const out = new Map<string, StoredNotification>();
+    if (states.length === 0) return out;
+    const first = await this.inbox.withCountsFor(states[0], devices);
+    out.set(first.id, first);
+    for (const n of states.slice(1)) out.set(n.id, first.counts ? { ...n, counts: first.counts } : n);
+    return out;
   }
 
   /** Registers a cleanup callback for shutdown (run last-registered first). */
@@ -115,6 +147,8 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     if (!this.#acceptPublishes || this.state === 'closed') throw new HeraldError('HERALD_ERR_DRAINING', 'node is shutting down; publish to another node');
     if (target.kind !== 'broadcast') checkId('clientId', target.clientId);
     if (target.kind === 'device') checkId('deviceId', target.deviceId);
+    if (target.kind === 'broadcast' && input.excludeDevices !== undefined)
+      throw invalid('excludeDevices', 'is for client and device notifications, not broadcasts');
     const now = Date.now();
     let appended: Awaited<ReturnType<Store['append']>>;
     try {
@@ -172,7 +206,11 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
       }
       if (session.state !== 'replaying') return;
       const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null, register: true }, Date.now());
-      const items = r.items.map((n) => new Outgoing(n));
+      // Read after the replay: as new as every change it holds, so its `state` frames carry these.
+      const counts = await this.inbox.counts(p.clientId, p.deviceId);
+      const current = countsFor(p.deviceId, counts);
+      const items = r.items.map((n) => new Outgoing(n.kind === 'state' ? { ...n, counts: current } : n));
+      if (session.state !== 'replaying') return;
       session.goLive(
         {
           type: 'welcome',
@@ -180,6 +218,8 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
           heartbeat: { intervalMs: this.config.HEARTBEAT_INTERVAL_MS, timeoutMs: this.config.HEARTBEAT_TIMEOUT_MS },
           resumed: resumeFrom !== null && !r.lost,
           pending: items.length,
+          unseen: counts.unseen,
+          unread: counts.unread,
         },
         items,
         r.from,

@@ -2,6 +2,9 @@ import { invalid } from './errors.js';
 import type { PublishInput } from './types.js';
 
 const KEY_RE = /^[A-Za-z0-9._:@-]{1,128}$/;
+const ID_RE = /^[A-Za-z0-9._@-]{1,128}$/;
+/** At most this many devices in `excludeDevices`. */
+export const MAX_EXCLUDED_DEVICES = 1000;
 const PRIORITIES = new Set(['very-low', 'low', 'normal', 'high']);
 
 const NOT_WELL_FORMED = 'must be well-formed Unicode (it holds a lone surrogate)';
@@ -44,8 +47,25 @@ export function parsePublishInput(body: unknown, prefix = ''): PublishInput {
     if (typeof b.priority !== 'string' || !PRIORITIES.has(b.priority)) throw invalid(`${prefix}priority`, 'must be one of very-low, low, normal, high');
     out.priority = b.priority as PublishInput['priority'];
   }
+  if (b.collapseKey !== undefined && b.collapseKey !== null) {
+    if (typeof b.collapseKey !== 'string' || !ID_RE.test(b.collapseKey))
+      throw invalid(`${prefix}collapseKey`, 'must be 1-128 characters of A-Z a-z 0-9 . _ - @');
+    out.collapseKey = b.collapseKey;
+  }
+  if (b.excludeDevices !== undefined && b.excludeDevices !== null) out.excludeDevices = parseExcludeDevices(b.excludeDevices, prefix);
   checkPublishWellFormed(out, prefix);
   return out;
+}
+
+/** `excludeDevices`: an array of device ids (at most {@link MAX_EXCLUDED_DEVICES}), duplicates dropped. */
+export function parseExcludeDevices(v: unknown, prefix = ''): string[] {
+  const field = `${prefix}excludeDevices`;
+  if (!Array.isArray(v)) throw invalid(field, 'must be an array of device ids');
+  if (v.length > MAX_EXCLUDED_DEVICES) throw invalid(field, `must hold at most ${MAX_EXCLUDED_DEVICES} device ids`);
+  v.forEach((d, i) => {
+    if (typeof d !== 'string' || !ID_RE.test(d)) throw invalid(`${field}[${i}]`, 'must be 1-128 characters of A-Z a-z 0-9 . _ - @');
+  });
+  return [...new Set(v as string[])];
 }
 
 /**

@@ -122,6 +122,8 @@ export class Session implements WheelEntry {
   state: 'replaying' | 'live' | 'closed' = 'replaying';
   closeReason: CloseReason | null = null;
 
+  /** Where the device was placed when its stream went live (the replay followed it); null while replaying. */
+  startedFrom: Cursor | null = null;
   /** What this device has been handed, in both streams: a notification at or before is a duplicate. */
   lastC: StreamPos | null = null;
   lastB: StreamPos | null = null;
@@ -176,7 +178,10 @@ export class Session implements WheelEntry {
     return this.#queueBytes + this.conn.bufferedBytes();
   }
 
-  /** Adds a notification; held while the replay is read, dropped when this device already has it. */
+  /**
+   * Adds a notification or an inbox event; held while the replay is read, dropped when this device
+   * already has it or is one of its `excludeDevices`.
+   */
   notify(out: Outgoing): void {
     if (this.state === 'closed') return;
     if (this.#held !== null) {
@@ -189,6 +194,7 @@ export class Session implements WheelEntry {
 
   #send(out: Outgoing): void {
     const n = out.n;
+    if (n.excludeDevices?.includes(this.device.deviceId)) return;
     if (n.clientId === null) {
       if (!isAfter(n.pos, this.lastB)) return;
       this.lastB = n.pos;
@@ -206,12 +212,28 @@ export class Session implements WheelEntry {
         this.#cPart = out.part;
       }
     }
-    this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
     const now = Date.now();
     this.lastActivityAt = now;
+    if (n.kind !== undefined) {
+      this.#sendEvent(out);
+      return;
+    }
+    this.#enqueue(this.conn.encoder.notification(out, this.device.clientId, this.cursor));
     this.device.lastNotificationAt = now;
     this.device.notificationCount++;
     this.#owner.delivered(this, 1);
+  }
+
+  /**
+   * An inbox event: a `state` frame carries this device's counts, picked from those the node read
+   * for the event (see EventCounts); not counted as a notification delivered.
+   */
+  #sendEvent(out: Outgoing): void {
+    const enc = this.conn.encoder;
+    if (!enc.event) return;
+    const n = out.n;
+    const counts = n.kind === 'state' && n.counts ? (n.counts.devices[this.device.deviceId] ?? n.counts.base) : null;
+    this.#enqueue(enc.event(out, this.device.clientId, this.cursor, counts));
   }
 
   /** Sends a control frame (welcome, ping, shutdown, …). */
@@ -265,6 +287,7 @@ export class Session implements WheelEntry {
     const held = this.#held ?? [];
     this.#held = null;
     this.state = 'live';
+    this.startedFrom = from;
     this.lastC = from.c;
     this.lastB = from.b;
     this.#placeC(from.c, from.ce);

@@ -71,6 +71,26 @@ export interface StoredNotification {
   readonly replaces?: string;
   /** Devices that never get a frame for this notification (replay leaves it out for them). */
   readonly excludeDevices?: readonly string[];
+  /**
+   * Transient, never stored: on a `state` event the node routes, the client's counts as each device
+   * sees them, read once after the change (see {@link EventCounts}); sessions pick theirs when they
+   * send the frame. Absent on what a store hands out: the node adds current counts before sending.
+   */
+  readonly counts?: EventCounts;
+}
+
+/**
+ * The inbox counts of every view of one client at one moment, as a `state` event carries them to
+ * the nodes holding the client's devices. A device's counts differ from `base` (what a device sees
+ * that has no targeted item) only by its own targeted items: `devices` holds the counts of the
+ * devices they were read for, so any device it names gets its own, and a device it does not name
+ * is one the node has to read for (see HeraldNode.withCounts).
+ */
+export interface EventCounts {
+  /** The counts of a view that no device-targeted item belongs to. */
+  base: InboxCounts;
+  /** Counts of each device they were read for (its targeted items included). */
+  devices: Record<string, InboxCounts>;
 }
 
 /** Per-client state of one inbox item, shared by all the client's devices: ms since the epoch, or null. */

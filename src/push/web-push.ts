@@ -32,7 +32,7 @@ export interface SubscriptionStats {
  * The Web Push fallback of one node (PROTOCOL.md "Web Push"): VAPID keys, the subscription
  * store, the sender, and the trigger. The node emits `published` after routing a notification;
  * each subscribed target device that was not attached then gets it once through Web Push.
- * Broadcasts are never pushed.
+ * Broadcasts are never pushed, nor a notification to a device in its `excludeDevices`.
  *
  * @example
  * const push = createPush(node, config, log);
@@ -153,9 +153,10 @@ export class WebPush {
    */
   readonly #onPublished = (n: StoredNotification, delivered: number): void => {
     try {
-      if (n.clientId === null) return; // broadcasts are never pushed
+      if (n.clientId === null || n.kind !== undefined) return; // broadcasts and inbox events are never pushed
       const clientId = n.clientId;
       if (n.deviceId !== null) {
+        if (n.excludeDevices?.includes(n.deviceId)) return;
         // `delivered` is cluster-wide: 1 means the one target device got it live.
         if (delivered === 0) void this.#pushToDevice(n, clientId, n.deviceId);
         return;
@@ -190,7 +191,7 @@ export class WebPush {
       const subs = await this.store.list(clientId);
       if (subs.length === 0) return;
       const attached = await (typeof attachedAtRoute === 'function' ? attachedAtRoute() : attachedAtRoute);
-      for (const sub of subs) if (!attached?.has(sub.deviceId)) this.sender.enqueue(sub, n);
+      for (const sub of subs) if (!attached?.has(sub.deviceId) && !n.excludeDevices?.includes(sub.deviceId)) this.sender.enqueue(sub, n);
     } catch (err) {
       this.#log.warn({ err, clientId }, 'push subscription lookup failed; no push');
     }

@@ -1,4 +1,4 @@
-import { posToStreamId, streamIdToPos } from '../core/cursor.js';
+import { posToStreamId } from '../core/cursor.js';
 import type { InboxItemContent, ItemState, StoredNotification } from '../core/types.js';
 import { type Candidate, contentOf } from './inbox.js';
 import { fromEntry } from './redis-entries.js';
@@ -26,43 +26,6 @@ export function updatedContent(u: string | undefined | null): InboxItemContent |
 /** Within retention by age: what the scripts keep (positions at or after now - retention). */
 function retained(ms: number, now: number, retentionMs: number): boolean {
   return now - retentionMs <= 0 || ms >= now - retentionMs;
-}
-
-/** One read of a client's keys (one transaction: one slot, one consistent view). */
-export interface ClientSnapshot {
-  /** When the client registered (ms), or null: no broadcasts in its inbox. */
-  reg: number | null;
-  /** The meta hash: stream bounds and the item index (`n:<id>`). */
-  meta: Record<string, string>;
-  /** The inbox hash. */
-  x: Record<string, string>;
-}
-
-/**
- * The client's own items, oldest first, from the index in its meta hash (no stream body is read):
- * retained, not expired, not deleted or replaced. `ref` is the item's position as a stream id.
- */
-export function clientCandidates(snap: ClientSnapshot, now: number, retentionMs: number): Candidate<string>[] {
-  const out: Candidate<string>[] = [];
-  const { meta, x } = snap;
-  const epoch = meta.epoch ?? '';
-  for (const field in meta) {
-    if (!field.startsWith('n:')) continue;
-    const v = meta[field];
-    const s1 = v.indexOf(' ');
-    const s2 = v.indexOf(' ', s1 + 1);
-    const p = v.slice(0, s1);
-    const pos = streamIdToPos(p);
-    if (!retained(pos.ms, now, retentionMs)) continue;
-    const expires = v.slice(s2 + 1);
-    if (expires !== '' && Number(expires) <= now) continue;
-    const id = field.slice(2);
-    if (x[`g:${id}`] !== undefined) continue;
-    const device = v.slice(s1 + 1, s2);
-    out.push({ id, deviceId: device === '' ? null : device, pos, epoch, src: 'c', state: parseState(x[`s:${id}`]), ref: p });
-  }
-  // A hash has no order; positions do.
-  return out.sort((a, b) => a.pos.ms - b.pos.ms || a.pos.seq - b.pos.seq);
 }
 
 export interface Cached {

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { type Cursor, markFromString, markToString, newEpoch, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
-import { checkInboxQuery, checkStateChange, parseListingToken } from '../core/inbox.js';
+import { checkInboxQuery, checkStateChange, type ListingKey, listingToken, parseListingToken } from '../core/inbox.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type {
   AppendResult,
@@ -21,10 +21,10 @@ import type {
   StoredNotification,
   Target,
 } from '../core/types.js';
-import { type Candidate, changeFlags, contentOf, inboxCounts, listedItem, pickPage } from './inbox.js';
+import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
-import { BroadcastCache, broadcastCandidates, type ClientSnapshot, clientCandidates, updatedContent } from './redis-inbox.js';
-import { APPEND_LUA, BROADCAST_SYNC_LUA, ITEM_LUA, ITEM_READ_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
+import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
+import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
 import { mergeByPosition, mergeByTime, type Placement, placePending, placeReader, type StreamBounds } from './streams.js';
 
 export interface RedisStoreOptions {
@@ -75,6 +75,8 @@ interface Scripts {
   heraldReplay: Script;
   heraldSaveCursor: Script;
   heraldSetState: Script;
+  heraldCounts: Script;
+  heraldList: Script;
   heraldItemRead: Script;
   heraldItem: Script;
   heraldBroadcastSync: Script;
@@ -92,8 +94,11 @@ interface StreamView extends StreamBounds {
  * - `P{c}:s` the notifications: one entry per stored notification, its id is the notification's position
  * - `P{c}:e` the inbox events (state, update, delete): positions from the same sequence, a stream
  *   of their own so that retention counts notifications only (XLEN of `s`) and events have their own bound
- * - `P{c}:m` hash `epoch` (the stream's generation), `first`, `last`, `trimmed` (positions; see redis-scripts.ts)
+ * - `P{c}:m` hash `epoch` (the stream's generation), `first`, `last`, `trimmed`, `oldest` (positions; see redis-scripts.ts)
  * - `P{c}:x` hash, the inbox: item states, updated contents, deleted and replaced items, collapse keys
+ * - `P{c}:n`, `:q`, `:t`, `:c` the inbox index (items by id, in position order, by expiry) and its
+ *   unseen/unread counters per device bucket, kept by the inbox scripts from the stream, never by
+ *   appends
  * - `P{c}:i:<key>` the position of the notification with that idempotency key (expires with retention)
  * - `P{c}:cur` hash `d:<device>` → `<c>,<b>` acknowledged cursor, `acked` → newest acked `c`
  *   (each `<epoch>:<ms>-<seq>`), `reg` → when the client registered (its inbox takes broadcasts from then)
@@ -102,8 +107,9 @@ interface StreamView extends StreamBounds {
  *
  * Appends, replays, cursor saves and inbox changes are Lua scripts (one command each, atomic per
  * stream) on one connection that pipelines: concurrent appends are written back to back and share
- * round trips. Listings and counts read the client's keys in one transaction and compute in JS
- * (store/inbox.ts, the same rules as the memory store), with the broadcasts from a per-node cache.
+ * round trips. Inbox reads are scripts too: counts are counters, a listing walks the stream back
+ * only as far as its page (same rules as the memory store's store/inbox.ts; one contract suite),
+ * with the broadcasts from a per-node cache.
  * Errors reject the returned promise; the node turns them into 503.
  */
 export class RedisStore implements Store {
@@ -157,9 +163,11 @@ export class RedisStore implements Store {
     this.#redis.defineCommand('heraldAppend', { numberOfKeys: 5, lua: APPEND_LUA });
     this.#redis.defineCommand('heraldReplay', { numberOfKeys: 4, lua: REPLAY_LUA });
     this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
-    this.#redis.defineCommand('heraldSetState', { numberOfKeys: 5, lua: SET_STATE_LUA });
-    this.#redis.defineCommand('heraldItemRead', { numberOfKeys: 3, lua: ITEM_READ_LUA });
-    this.#redis.defineCommand('heraldItem', { numberOfKeys: 4, lua: ITEM_LUA });
+    this.#redis.defineCommand('heraldSetState', { numberOfKeys: 9, lua: SET_STATE_LUA });
+    this.#redis.defineCommand('heraldCounts', { numberOfKeys: 9, lua: COUNTS_LUA });
+    this.#redis.defineCommand('heraldList', { numberOfKeys: 9, lua: LIST_LUA });
+    this.#redis.defineCommand('heraldItemRead', { numberOfKeys: 9, lua: ITEM_READ_LUA });
+    this.#redis.defineCommand('heraldItem', { numberOfKeys: 9, lua: ITEM_LUA });
     this.#redis.defineCommand('heraldBroadcastSync', { numberOfKeys: 3, lua: BROADCAST_SYNC_LUA });
     this.#scripts = this.#redis as unknown as Scripts;
     this.#broadcasts = new BroadcastCache(
@@ -378,97 +386,92 @@ export class RedisStore implements Store {
     await this.#redis.hdel(this.#key(clientId, 'cur'), `d:${deviceId}`).catch(this.#failed);
   }
 
-  /** One transaction over a client's keys: registration, meta hash (with the item index), inbox hash. */
-  #snapshot(clientId: string): Promise<ClientSnapshot> {
-    return this.#redis
-      .multi()
-      .hget(this.#key(clientId, 'cur'), 'reg')
-      .hgetall(this.#key(clientId, 'm'))
-      .hgetall(this.#key(clientId, 'x'))
-      .exec()
-      .then((replies) => {
-        if (!replies) throw new Error('inbox read aborted');
-        for (const [err] of replies) if (err) throw err;
-        const reg = replies[0][1] as string | null;
-        return { reg: reg === null ? null : Number(reg), meta: replies[1][1] as Record<string, string>, x: replies[2][1] as Record<string, string> };
-      });
+  /** The keys every inbox script takes (redis-scripts.ts ITEMS): stream, events, meta, inbox, cursors, index. */
+  #inboxKeys(tag: string): string[] {
+    return ['s', 'e', 'm', 'x', 'cur', 'n', 'q', 't', 'c'].map((k) => this.#key(tag, k));
   }
 
-  /** The client's items of each stream, oldest first: its own from a snapshot, the broadcasts from this node's cache. */
-  async #candidates(
+  /**
+   * The live broadcasts from this node's cache, brought up to date first: as position, id pairs for
+   * a script's ARGV (oldest first), and by position (their content for a page).
+   */
+  async #liveBroadcasts(
     now: number,
-    read: Promise<ClientSnapshot>,
-  ): Promise<{ snap: ClientSnapshot; own: Candidate<string>[]; broadcasts: Candidate<() => InboxItemContent>[] }> {
-    const [snap, bc] = await Promise.all([read, this.#broadcasts.fresh()]);
-    return {
-      snap,
-      own: clientCandidates(snap, now, this.#retentionMs),
-      broadcasts: snap.reg === null ? [] : broadcastCandidates(bc, snap.x, snap.reg, now, this.#retentionMs),
-    };
+  ): Promise<{ list: Candidate<() => InboxItemContent>[]; args: string[]; byPos: Map<string, Candidate<() => InboxItemContent>> }> {
+    const list = broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs);
+    const args: string[] = [];
+    const byPos = new Map<string, Candidate<() => InboxItemContent>>();
+    for (const c of list) {
+      const p = posToStreamId(c.pos);
+      args.push(p, c.id);
+      byPos.set(p, c);
+    }
+    return { list, args, byPos };
   }
 
   async listInbox(q: InboxQuery, now: number): Promise<InboxPage> {
     checkInboxQuery(q);
     const before = parseListingToken(q.before);
-    const { snap, own, broadcasts } = await this.#candidates(now, this.#snapshot(q.clientId));
-    const { page, ...rest } = pickPage<string | (() => InboxItemContent)>(own, broadcasts, {
-      deviceId: q.deviceId,
-      limit: q.limit,
-      before,
-      filter: q.filter ?? 'default',
-    });
-    // The bodies of the page's own items only, in one transaction.
-    const mine = page.filter((c) => c.src === 'c' && snap.x[`u:${c.id}`] === undefined);
-    const bodies = new Map<string, string[]>();
-    if (mine.length > 0) {
-      const multi = this.#redis.multi();
-      for (const c of mine) multi.xrange(this.#key(q.clientId, 's'), c.ref as string, c.ref as string);
-      const replies = await multi.exec();
-      if (!replies) throw new Error('inbox read aborted');
-      replies.forEach(([err, r], i) => {
-        if (err) throw err;
-        const entry = (r as [string, string[]][])[0];
-        if (entry) bodies.set(mine[i].ref as string, entry[1]);
-      });
-    }
+    const live = await this.#liveBroadcasts(now);
+    const reply = (await this.#scripts.heraldList(
+      ...this.#inboxKeys(q.clientId),
+      now,
+      this.#retentionMs,
+      this.#streamTtlMs,
+      q.deviceId ?? '',
+      q.filter ?? 'default',
+      q.limit,
+      before?.src ?? '',
+      before ? posToStreamId(before.pos) : '',
+      ...live.args,
+    )) as unknown[];
+    const epoch = reply[3] as string;
     const items: InboxItem[] = [];
-    for (const c of page) {
-      let content: InboxItemContent | undefined;
-      if (typeof c.ref === 'function') content = c.ref();
-      else {
-        const fields = bodies.get(c.ref);
-        content = updatedContent(snap.x[`u:${c.id}`]) ?? (fields && contentOf(fromEntry(q.clientId, c.epoch, c.ref, fields)));
+    let last: { key: ListingKey; epoch: string } | undefined;
+    for (let i = 4; i < reply.length; ) {
+      if (reply[i] === 'c') {
+        const [p, fields, state, u] = reply.slice(i + 1, i + 5) as [string, string[], string, string];
+        const content = updatedContent(u) ?? contentOf(fromEntry(q.clientId, epoch, p, fields));
+        items.push(listedItem(content, q.clientId, parseState(state)));
+        last = { key: { src: 'c', pos: streamIdToPos(p) }, epoch };
+        i += 5;
+      } else {
+        const [p, , state] = reply.slice(i + 1, i + 4) as [string, string, string];
+        const c = live.byPos.get(p) as Candidate<() => InboxItemContent>;
+        items.push(listedItem(c.ref(), q.clientId, parseState(state)));
+        last = { key: { src: 'b', pos: c.pos }, epoch: c.epoch };
+        i += 4;
       }
-      // An item that retention dropped between the two reads is left out.
-      if (content) items.push(listedItem(content, q.clientId, c.state));
     }
-    return { items, ...rest };
+    return { items, unseen: Number(reply[0]), unread: Number(reply[1]), next: reply[2] === '1' && last ? listingToken(last.key, last.epoch) : null };
   }
 
   async inboxCounts(clientId: string, deviceIds: readonly (string | null)[], now: number): Promise<InboxCounts[]> {
-    const { own, broadcasts } = await this.#candidates(now, this.#snapshot(clientId));
-    return inboxCounts([...own, ...broadcasts], deviceIds);
+    if (deviceIds.length === 0) return [];
+    const live = await this.#liveBroadcasts(now);
+    const reply = (await this.#scripts.heraldCounts(
+      ...this.#inboxKeys(clientId),
+      now,
+      this.#retentionMs,
+      this.#streamTtlMs,
+      deviceIds.length,
+      ...deviceIds.map((d) => d ?? ''),
+      ...live.args,
+    )) as number[];
+    return deviceIds.map((_, i) => ({ unseen: Number(reply[2 * i]), unread: Number(reply[2 * i + 1]) }));
   }
 
   async setState(clientId: string, change: StateChange, now: number): Promise<StateResult> {
     checkStateChange(change);
-    // No script can read the broadcast stream (another slot): it gets the live broadcasts it may change.
-    const wanted = change.ids === undefined ? null : new Set(change.ids);
-    const live: string[] = [];
-    for (const c of broadcastCandidates(await this.#broadcasts.fresh(), null, 0, now, this.#retentionMs)) {
-      if (wanted === null || wanted.has(c.id)) live.push(posToStreamId(c.pos), c.id);
-    }
+    // No script can read the broadcast stream (another slot): it gets the live broadcasts.
+    const live = await this.#liveBroadcasts(now);
     const flag = (v: boolean | undefined) => (v === undefined ? '' : v ? '1' : '0');
     const eventId = uuidv7(now);
     const flags = changeFlags(change);
     const flagsJson = JSON.stringify(flags).slice(1, -1);
     const ids = change.ids === undefined ? [] : [...change.ids];
-    const script = this.#scripts.heraldSetState(
-      this.#key(clientId, 's'),
-      this.#key(clientId, 'e'),
-      this.#key(clientId, 'm'),
-      this.#key(clientId, 'x'),
-      this.#key(clientId, 'cur'),
+    const reply = (await this.#scripts.heraldSetState(
+      ...this.#inboxKeys(clientId),
       now,
       this.#retentionMessages,
       this.#retentionMs,
@@ -482,20 +485,19 @@ export class RedisStore implements Store {
       newEpoch(),
       `{"id":${JSON.stringify(eventId)},"ts":${now},"event":{`,
       `${flagsJson === '' ? '' : `${flagsJson},`}"by":${JSON.stringify(change.by)},"scope":${JSON.stringify(change.scope)}}}`,
+      live.list.length === 0 ? '' : posToStreamId(live.list[0].pos),
       ids.length,
       ...ids,
-      ...live,
-    ) as Promise<(string | number)[]>;
-    // Read right behind the script on the same connection: the counts see the change.
-    const [reply, { own, broadcasts }] = await Promise.all([script, this.#candidates(now, this.#snapshot(clientId))]);
-    const [counts] = inboxCounts([...own, ...broadcasts], [change.scope]);
+      ...live.args,
+    )) as (string | number)[];
     const updated = Number(reply[0]);
+    const counts = { unseen: Number(reply[1]), unread: Number(reply[2]) };
     if (updated === 0) return { updated: 0, ...counts, event: null };
     const event: StateEvent =
       change.ids === undefined
         ? { all: true, ...flags, by: change.by, scope: change.scope }
-        : { ids: reply.slice(4).map(String), ...flags, by: change.by, scope: change.scope };
-    const entry = eventEntry(clientId, null, 'state', event, eventId, now, { pos: String(reply[1]), prev: String(reply[2]), epoch: String(reply[3]) });
+        : { ids: reply.slice(6).map(String), ...flags, by: change.by, scope: change.scope };
+    const entry = eventEntry(clientId, null, 'state', event, eventId, now, { pos: String(reply[3]), prev: String(reply[4]), epoch: String(reply[5]) });
     return { updated, ...counts, event: entry };
   }
 
@@ -510,10 +512,9 @@ export class RedisStore implements Store {
     mode: 'update' | 'delete',
     build: (content: InboxItemContent) => { item?: InboxItemContent; event: StoredNotification['event'] },
   ): Promise<{ item?: InboxItemContent; event: StoredNotification } | null> {
-    const tag = clientId ?? BROADCAST_TAG;
-    const [s, e, m, x] = [this.#key(tag, 's'), this.#key(tag, 'e'), this.#key(tag, 'm'), this.#key(tag, 'x')];
+    const keys = this.#inboxKeys(clientId ?? BROADCAST_TAG);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const read = (await this.#scripts.heraldItemRead(s, m, x, now, this.#retentionMs, id)) as [string, string[], string] | [];
+      const read = (await this.#scripts.heraldItemRead(...keys, now, this.#retentionMs, this.#streamTtlMs, id)) as [string, string[], string] | [];
       if (read.length === 0) return null;
       const [p, fields, u] = read;
       const n = fromEntry(clientId, '', p, fields);
@@ -521,10 +522,7 @@ export class RedisStore implements Store {
       const { item, event } = build(content);
       const eventId = uuidv7(now);
       const reply = (await this.#scripts.heraldItem(
-        s,
-        e,
-        m,
-        x,
+        ...keys,
         now,
         this.#retentionMessages,
         this.#retentionMs,

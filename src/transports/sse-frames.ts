@@ -1,5 +1,5 @@
 import { DISCONNECTS } from '../core/disconnect.js';
-import { type ControlFrame, type Encoder, notificationJsonHead } from '../core/frames.js';
+import { type ControlFrame, type Encoder, eventJson, notificationJsonHead } from '../core/frames.js';
 
 /**
  * Server-Sent Events framing (PROTOCOL.md "SSE frames"): `event: <type>` and `data: <json>` with
@@ -26,7 +26,7 @@ function event(type: string, json: string, retryMs?: number): Buffer {
 }
 
 /** The bytes of the SSE stream. Notifications share their bytes across devices except the cursor. */
-export const sseEncoder: Encoder = {
+export const sseEncoder = {
   name: 'sse',
   control(frame: ControlFrame): Buffer {
     const json = JSON.stringify(frame);
@@ -57,4 +57,8 @@ export const sseEncoder: Encoder = {
     buf.write(tail, head.length + shared.length, 'latin1');
     return buf;
   },
-};
+  event(out, clientId, cursor, counts) {
+    // Inbox events resume like notifications: `id: <cursor>` too.
+    return Buffer.from(`id: ${cursor}\nevent: ${out.n.kind}\ndata: ${eventJson(out, clientId, cursor, counts)}\n\n`);
+  },
+} satisfies Encoder;

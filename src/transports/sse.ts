@@ -7,6 +7,7 @@ import type { ControlFrame, Encoder, Outgoing } from '../core/frames.js';
 import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
+import type { InboxCounts } from '../core/types.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
 import { retryLine, sseEncoder } from './sse-frames.js';
 import { Linger, StreamConnection } from './teardown.js';
@@ -63,6 +64,10 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
 
   notification(out: Outgoing, clientId: string, cursor: string): Buffer {
     return sseEncoder.notification(out, clientId, cursor);
+  }
+
+  event(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): Buffer {
+    return sseEncoder.event(out, clientId, cursor, counts);
   }
 
   /** One socket write of the whole batch: the core calls this at most once per event-loop turn. */

@@ -1,5 +1,5 @@
 import type { ControlFrame, Encoder } from '../core/frames.js';
-import { jsonHead, recipientTail } from '../core/frames.js';
+import { eventJson, jsonHead, recipientTail } from '../core/frames.js';
 
 /**
  * The WebSocket encoder: the same JSON as every transport, already framed as unmasked text frames
@@ -61,5 +61,8 @@ export const wsEncoder: Encoder = {
     head.copy(buf, o);
     buf.write(tail, o + head.length, 'latin1');
     return buf;
+  },
+  event(out, clientId, cursor, counts) {
+    return textFrame(Buffer.from(eventJson(out, clientId, cursor, counts)));
   },
 };

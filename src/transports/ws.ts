@@ -6,8 +6,9 @@ import { decodeCursor } from '../core/cursor.js';
 import { codeOf, type DisconnectReason } from '../core/disconnect.js';
 import { HeraldError } from '../core/errors.js';
 import type { Encoder } from '../core/frames.js';
+import { parseStateInput, type StateInput } from '../core/inbox-input.js';
 import type { HeraldNode } from '../core/node.js';
-import type { TransportConnection } from '../core/session.js';
+import type { Session, TransportConnection } from '../core/session.js';
 import { deviceHandshake, handshakeRefusal } from './handshake.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
@@ -208,7 +209,24 @@ export class WsTransport {
       }
       session.inbound('ack', now);
       session.ack(cursor);
-    } else session.close('bad-frame');
+    } else if (type === 'state') this.#onState(session, msg);
+    else session.close('bad-frame');
+  }
+
+  /** `{"type":"state",…}`: the device changes item states; the answer is the `state` frame all its client's devices get. */
+  #onState(session: Session, msg: unknown): void {
+    let input: StateInput;
+    try {
+      input = parseStateInput(msg);
+    } catch {
+      session.close('bad-frame');
+      return;
+    }
+    session.inbound('other', Date.now());
+    const { clientId, deviceId } = session.device;
+    this.#node.inbox
+      .setState(clientId, { ...input, scope: deviceId, by: deviceId })
+      .catch((err) => this.#node.log.warn({ err, clientId, deviceId }, 'state change from a WebSocket frame failed'));
   }
 
   /** @internal a close frame was sent; destroy the socket if the peer does not answer in time. */

@@ -23,6 +23,18 @@ const notification: StoredNotification = {
   epoch: 'k3j2h1g0',
 };
 
+/** A `state` event as a node routes it: with the counts it read for the client's devices. */
+const stateEvent: StoredNotification = {
+  ...notification,
+  title: '',
+  message: '',
+  service: '',
+  data: null,
+  kind: 'state',
+  event: { ids: ['a'], read: true, by: 'phone', scope: 'phone' },
+  counts: { base: { unseen: 1, unread: 2 }, devices: { phone: { unseen: 3, unread: 4 } } },
+};
+
 describe('pub/sub wire codec', () => {
   it('keeps the bytes other nodes read: one-letter fields in the same order', () => {
     expect(encodeWire({ kind: 'notification', origin: 'node-1', notification })).toBe(JSON.stringify({ k: 'n', o: 'node-1', n: notification }));
@@ -42,6 +54,10 @@ describe('pub/sub wire codec', () => {
     const messages: WireMessage[] = [
       { kind: 'notification', origin: 'node-1', notification },
       { kind: 'notification', origin: 'node-2', notification: { ...notification, clientId: null, prev: null, expiresAt: 5 } },
+      // Inbox fields travel as they are: a collapse, excluded devices, and events with their counts.
+      { kind: 'notification', origin: 'node-1', notification: { ...notification, version: 1, collapseKey: 'k', replaces: 'old', excludeDevices: ['tv'] } },
+      { kind: 'notification', origin: 'node-1', notification: stateEvent },
+      { kind: 'notification', origin: 'node-1', notification: { ...stateEvent, kind: 'delete', event: { id: 'x' }, counts: undefined } },
       { kind: 'kick', clientId: 'alice', deviceId: 'phone', sessionId: 's1', reason: 'client-limit', epoch: 1_700_000_000_000_001 },
       { kind: 'kick', clientId: 'alice', deviceId: 'phone', sessionId: 's1', reason: 'removed', epoch: 0 },
       { kind: 'answer', clientId: 'alice', deviceId: 'phone', sessionId: 's1', cursor: { c: null, ce: null, b: { ms: 3, seq: 0 }, be: 'b1' } },
@@ -74,6 +90,12 @@ describe('pub/sub wire codec', () => {
       '{"k":"answer","c":"a","d":"b","s":"c","cur":"not-a-cursor"}',
       '{"k":"answer","c":"a","d":"b","s":"c","cur":5}',
       '{"k":"answer","c":"a","d":"b","s":"c"}',
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...stateEvent, kind: 'read' } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...stateEvent, event: 'x' } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...stateEvent, counts: { base: { unseen: 1 }, devices: {} } } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...stateEvent, counts: { base: { unseen: 1, unread: 1 }, devices: { phone: null } } } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, excludeDevices: 'tv' } }),
+      JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, replaces: 7 } }),
     ];
     for (const raw of bad) expect(decodeWire(raw), raw).toBeNull();
   });

@@ -288,7 +288,8 @@ describe('hub events', () => {
     s.ack(cursor);
     // A closing session's pending ack is written at once, not left for the batch timer.
     s.close('normal');
-    expect(acks).toEqual([{ clientId: 'alice', deviceId: 'phone', cursor }]);
+    // With the transport it came on and where the stream started (delivery receipts use both).
+    expect(acks).toEqual([{ clientId: 'alice', deviceId: 'phone', transport: conn.kind, cursor, start: START }]);
     expect(detached).toEqual([['alice:phone', 'normal', false]]);
     expect(forgotten).toEqual([]);
     // Detached past DETACHED_TTL_MS (detachedAt is wall time): the sweep forgets it.

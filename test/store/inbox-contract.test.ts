@@ -535,6 +535,68 @@ describe.each(stores.list)('Inbox contract: %s', (_name, make) => {
       for (const i of items) if (i.readAt !== null) expect(i.seenAt).not.toBeNull();
     }));
 
+  it('counts stay equal to a recount of the listing through every kind of change', () =>
+    withStore({ retentionMessages: 6, retentionMs: 10_000 }, async (s) => {
+      const views = ['phone', 'laptop', null];
+      let now = T0;
+      const recount = async () => {
+        const items: InboxItem[] = [];
+        let before: string | null = null;
+        do {
+          const page = await s.listInbox({ clientId: 'alice', deviceId: null, limit: 100, before, filter: 'all' }, now);
+          items.push(...page.items);
+          before = page.next;
+        } while (before !== null);
+        return views.map((d) => {
+          const mine = items.filter((i) => (d === null || i.deviceId === undefined || i.deviceId === d) && i.archivedAt === null);
+          return { unseen: mine.filter((i) => i.seenAt === null).length, unread: mine.filter((i) => i.readAt === null).length };
+        });
+      };
+      const check = async (what: string) => {
+        expect({ what, counts: await s.inboxCounts('alice', views, now) }).toEqual({ what, counts: await recount() });
+      };
+      await register(s, 'alice', now);
+      const ids: string[] = [];
+      const steps: [string, () => Promise<unknown>][] = [
+        ['publish', async () => ids.push((await publish(s, alice, 'a', ++now)).id)],
+        ['device item', async () => ids.push((await publish(s, toDevice('laptop'), 'l', ++now)).id)],
+        ['short-lived', async () => ids.push((await publish(s, alice, 'ttl', ++now, { ttlMs: 5 })).id)],
+        ['broadcast', async () => ids.push((await publish(s, broadcast, 'b', ++now)).id)],
+        ['read first', () => set(s, { ids: [ids[0]], read: true }, ++now)],
+        ['backend reads the laptop item', () => s.setState('alice', { ids: [ids[1]], read: true, scope: null, by: null }, ++now)],
+        ['expiry passes', async () => (now += 10)],
+        ['collapse: unread holder', async () => ids.push((await publish(s, alice, 'c1', ++now, { collapseKey: 'c' })).id)],
+        ['read the holder', () => set(s, { ids: [ids.at(-1) as string], read: true }, ++now)],
+        ['collapse replaces a read holder', async () => ids.push((await publish(s, alice, 'c2', ++now, { collapseKey: 'c' })).id)],
+        ['archive all', () => set(s, { all: true, archived: true }, ++now)],
+        ['unarchive the broadcast', () => set(s, { ids: [ids[3]], archived: false }, ++now)],
+        ['seen false on a read one', () => set(s, { ids: [ids[0]], seen: false, archived: false }, ++now)],
+        ['delete an unread one', () => s.deleteItem('alice', ids[0], ++now)],
+        ['delete a read one', () => s.deleteItem('alice', ids[1], ++now)],
+        ['delete the broadcast', () => s.deleteItem(null, ids[3], ++now)],
+        ['update', () => s.updateItem('alice', ids.at(-1) as string, { title: 'c3' }, ++now)],
+        [
+          'retention drops by count',
+          async () => {
+            for (let i = 0; i < 8; i++) ids.push((await publish(s, i % 2 ? alice : toDevice('phone'), `r${i}`, ++now)).id);
+          },
+        ],
+        ['read some of the new ones', () => set(s, { ids: ids.slice(-5), read: true }, ++now)],
+        [
+          'retention drops read ones',
+          async () => {
+            for (let i = 0; i < 4; i++) ids.push((await publish(s, alice, `s${i}`, ++now)).id);
+          },
+        ],
+        ['all ages out', async () => (now += 20_000)],
+        ['a fresh one', async () => ids.push((await publish(s, alice, 'fresh', ++now)).id)],
+      ];
+      for (const [what, step] of steps) {
+        await step();
+        await check(what);
+      }
+    }));
+
   it('excludeDevices is stored on the entry; those devices do not get it on replay, yet list it', () =>
     withStore(undefined, async (s) => {
       const a = await publish(s, alice, 'a', T0);
@@ -577,52 +639,104 @@ describe('RedisStore inbox specifics', () => {
   const open = (url: string, prefix: string, extra: Partial<Parameters<typeof RedisStore.connect>[0]> = {}) =>
     RedisStore.connect({ url, prefix, retentionMessages: 10, retentionMs: 60_000, ...extra });
 
-  it("keeps every inbox key under the client's hash tag, each with a TTL; the index lives in the meta hash", async () => {
+  it("keeps every inbox key under the client's hash tag, each with a TTL; counts are counters", async () => {
     const prefix = uniquePrefix();
     const s = await open(stores.clustered().url, prefix);
     try {
       await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
       const a = (await s.append(alice, msg('a', { collapseKey: 'k' }), T0 + 1)).notification;
-      const news = (await s.append(broadcast, msg('news', { collapseKey: 'n' }), T0 + 2)).notification;
-      await s.setState('alice', { ids: [a.id, news.id], read: true, scope: 'phone', by: 'phone' }, T0 + 3);
-      await s.updateItem('alice', a.id, { title: 'a2' }, T0 + 4);
-      await s.updateItem(null, news.id, { title: 'news 2' }, T0 + 5);
+      await s.append(toDevice('laptop'), msg('short', { ttlMs: 60_000 }), T0 + 2);
+      const news = (await s.append(broadcast, msg('news', { collapseKey: 'n' }), T0 + 3)).notification;
+      await s.setState('alice', { ids: [a.id, news.id], read: true, scope: 'phone', by: 'phone' }, T0 + 4);
+      await s.updateItem('alice', a.id, { title: 'a2' }, T0 + 5);
+      await s.updateItem(null, news.id, { title: 'news 2' }, T0 + 6);
       const keys = (await s.redis.keys(`${prefix}*`)).sort();
-      expect(keys).toEqual(
-        ['{alice}:s', '{alice}:e', '{alice}:m', '{alice}:x', '{alice}:cur', '{!broadcast}:s', '{!broadcast}:e', '{!broadcast}:m', '{!broadcast}:x']
-          .map((k) => prefix + k)
-          .sort(),
-      );
+      const own = ['s', 'e', 'm', 'x', 'cur', 'n', 'q', 't', 'c'].map((k) => `{alice}:${k}`);
+      const all = ['s', 'e', 'm', 'x', 'n', 'q', 'c'].map((k) => `{!broadcast}:${k}`);
+      expect(keys).toEqual([...own, ...all].map((k) => prefix + k).sort());
       for (const k of keys) expect(await s.redis.pttl(k)).toBeGreaterThan(0);
-      const meta = await s.redis.hgetall(`${prefix}{alice}:m`);
-      expect(meta[`n:${a.id}`]).toBe(`${T0 + 1}-0  `);
-      expect(meta.oldest).toBe(`${T0 + 1}-0`);
-      expect(await s.redis.hget(`${prefix}{alice}:x`, `b:${T0 + 2}-0`)).toBe(`${T0 + 3},${T0 + 3},`);
+      expect(await s.redis.hget(`${prefix}{alice}:n`, a.id)).toBe(`${T0 + 1}-0  `);
+      expect(await s.redis.lrange(`${prefix}{alice}:q`, 0, -1)).toEqual([`${T0 + 1}-0 ${a.id}`, expect.stringMatching(new RegExp(`^${T0 + 2}-0 `))]);
+      // a is read (client-wide bucket); the laptop's item is unread in its own bucket.
+      const c = await s.redis.hgetall(`${prefix}{alice}:c`);
+      expect(c).toMatchObject({ 'u:': '0', 'r:': '0', 'u:laptop': '1', 'r:laptop': '1' });
+      expect(await s.redis.hget(`${prefix}{alice}:x`, `b:${T0 + 3}-0`)).toBe(`${T0 + 4},${T0 + 4},`);
+      expect(await s.inboxCounts('alice', ['phone', 'laptop', null], T0 + 7)).toEqual([
+        { unseen: 0, unread: 0 },
+        { unseen: 1, unread: 1 },
+        { unseen: 1, unread: 1 },
+      ]);
     } finally {
       await s.close();
     }
   });
 
-  it('retention drops index entries with their notifications; a stream from before the oldest mark is trimmed by age all the same', async () => {
+  it('appends leave the index alone; inbox reads take in what is new and let go of what retention dropped; a lost or stale index is built again', async () => {
     const prefix = uniquePrefix();
     const s = await open(stores.redis().url, prefix, { retentionMessages: 3, retentionMs: 1000 });
     try {
+      const meta = () => s.redis.hgetall(`${prefix}{alice}:m`);
+      const index = () => s.redis.hlen(`${prefix}{alice}:n`);
+      const list = async (now: number) => titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, now)).items);
+      const counts = (now: number) => s.inboxCounts('alice', [null], now);
       for (let i = 0; i < 5; i++) await s.append(alice, msg(`m${i}`), T0 + i);
-      const index = async () => Object.keys(await s.redis.hgetall(`${prefix}{alice}:m`)).filter((k) => k.startsWith('n:')).length;
+      expect(await index()).toBe(0);
+      expect((await meta()).oldest).toBe(`${T0 + 2}-0`);
+      expect(await list(T0 + 10)).toEqual(['m4', 'm3', 'm2']);
       expect(await index()).toBe(3);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 2}-0`);
+      // Read after every append: the index takes each new one once and lets the dropped one go.
+      for (let i = 5; i < 40; i++) {
+        await s.append(alice, msg(`m${i}`), T0 + i);
+        expect(await list(T0 + i)).toEqual([`m${i}`, `m${i - 1}`, `m${i - 2}`]);
+        expect(await counts(T0 + i)).toEqual([{ unseen: 3, unread: 3 }]);
+      }
+      expect(await index()).toBe(3);
+      expect(await s.redis.llen(`${prefix}{alice}:q`)).toBe(3);
+      // An index whose keys expired is built again from the stream; so is one of an older generation.
+      await s.redis.del(`${prefix}{alice}:n`, `${prefix}{alice}:q`, `${prefix}{alice}:t`, `${prefix}{alice}:c`);
+      expect(await counts(T0 + 40)).toEqual([{ unseen: 3, unread: 3 }]);
+      await s.redis.hset(`${prefix}{alice}:c`, 'ix', `older:${T0 + 39}-0`, 'u:', '7');
+      expect(await counts(T0 + 40)).toEqual([{ unseen: 3, unread: 3 }]);
       // A stream written before `oldest` was kept: the age check looks at the stream itself.
       await s.redis.hdel(`${prefix}{alice}:m`, 'oldest');
-      await s.append(alice, msg('late'), T0 + 1003);
-      expect(titles((await s.listInbox({ clientId: 'alice', deviceId: null, limit: 10, before: null }, T0 + 1003)).items)).toEqual(['late', 'm4', 'm3']);
-      expect(await index()).toBe(3);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 3}-0`);
-      // Everything ages out: the index empties, the mark goes, and the next append starts both again.
+      await s.append(alice, msg('late'), T0 + 1038);
+      expect((await meta()).oldest).toBe(`${T0 + 38}-0`);
+      expect(await list(T0 + 1038)).toEqual(['late', 'm39', 'm38']);
+      // Everything ages out: nothing is listed or counted, the mark goes, and the next append starts it again.
       await s.replay({ clientId: 'alice', deviceId: 'p', after: START, broadcasts: false }, T0 + 5000);
+      expect((await meta()).oldest).toBeUndefined();
+      expect(await list(T0 + 5000)).toEqual([]);
+      expect(await counts(T0 + 5000)).toEqual([{ unseen: 0, unread: 0 }]);
       expect(await index()).toBe(0);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBeNull();
       await s.append(alice, msg('again'), T0 + 6000);
-      expect(await s.redis.hget(`${prefix}{alice}:m`, 'oldest')).toBe(`${T0 + 6000}-0`);
+      expect((await meta()).oldest).toBe(`${T0 + 6000}-0`);
+      expect(await list(T0 + 6000)).toEqual(['again']);
+      expect(await counts(T0 + 6000)).toEqual([{ unseen: 1, unread: 1 }]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the inbox hash keeps to what is held: states of items and broadcasts retention dropped are swept', async () => {
+    const prefix = uniquePrefix();
+    const s = await open(stores.redis().url, prefix, { retentionMessages: 3 });
+    try {
+      await s.replay({ clientId: 'alice', deviceId: 'phone', after: START, broadcasts: false, register: true }, T0);
+      for (let i = 0; i < 150; i++) {
+        const target = i % 2 === 0 ? alice : broadcast;
+        const n = (await s.append(target, msg(`m${i}`, { collapseKey: `k${i}` }), T0 + 1 + i)).notification;
+        expect((await s.setState('alice', { ids: [n.id], read: true, scope: 'phone', by: 'phone' }, T0 + 1 + i)).updated).toBe(1);
+      }
+      expect(await s.redis.hlen(`${prefix}{alice}:x`)).toBeLessThanOrEqual(6 * 3 + 64 + 2);
+      const page = await s.listInbox({ clientId: 'alice', deviceId: 'phone', limit: 10, before: null, filter: 'all' }, T0 + 200);
+      expect(page.items.map((i) => [i.title, i.readAt !== null])).toEqual([
+        ['m149', true],
+        ['m148', true],
+        ['m147', true],
+        ['m146', true],
+        ['m145', true],
+        ['m144', true],
+      ]);
     } finally {
       await s.close();
     }

@@ -1,4 +1,5 @@
 import { EventSource } from 'eventsource';
+import { SERVER_FRAME_TYPES } from '../../src/protocol/frames.js';
 import type { Herald } from '../../src/server.js';
 import { type CloseInfo, DeviceClient, type Frame, token } from './device-client.js';
 
@@ -73,7 +74,8 @@ export class SseLink {
   }
 }
 
-const EVENTS = ['welcome', 'notification', 'ping', 'pong', 'shutdown', 'token-expired', 'close'] as const;
+/** Every event type the server sends (inbox frames included). */
+const EVENTS = SERVER_FRAME_TYPES;
 
 export interface SseConnectOptions {
   cursor?: string;
