@@ -11,7 +11,7 @@ import { InboxService } from './inbox-service.js';
 import type { Logger } from './logger.js';
 import { Receipts } from './receipts.js';
 import { deviceView, type Session, type TransportConnection, type TransportKind } from './session.js';
-import type { ClientView, InboxPage, InboxQuery, PublishInput, StateChange, StateResult, Store, StoredNotification, Target } from './types.js';
+import type { ClientView, PublishInput, Store, StoredNotification, Target } from './types.js';
 
 export interface PublishResult {
   id: string;
@@ -164,22 +164,6 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const delivered = await this.broker.route(n);
     this.emit('published', n, delivered);
     return { id: n.id, cursor, delivered, stored: appended.stored };
-  }
-
-  /** One page of a client's inbox as `q.deviceId` sees it, with its counts (PROTOCOL.md "Inbox"). */
-  listInbox(q: InboxQuery): Promise<InboxPage> {
-    return this.store.listInbox(q, Date.now());
-  }
-
-  /**
-   * Applies a change of item states (PROTOCOL.md "Inbox"); its `state` event, when something
-   * changed, is routed like a notification to every attached device of the client.
-   */
-  async setState(clientId: string, change: StateChange): Promise<Omit<StateResult, 'event'>> {
-    checkId('clientId', clientId);
-    const r = await this.store.setState(clientId, change, Date.now());
-    if (r.event) await this.broker.route(r.event);
-    return { updated: r.updated, unseen: r.unseen, unread: r.unread };
   }
 
   /**

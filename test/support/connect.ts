@@ -69,10 +69,11 @@ export function esToFrame(m: Notification): Frame {
       return { type: 'token-expired', ...(JSON.parse(m.data) as object) };
     case 'close':
       return { type: 'close', code: m.code, reason: m.reason };
+    // Inbox events: `data` is the WebSocket frame itself.
     case 'state':
     case 'update':
     case 'delete':
-      return { ...(JSON.parse(m.data) as object), type: m.type, cursor: m.cursor, counts: { unseen: m.unseen, unread: m.unread } };
+      return JSON.parse(m.data) as Frame;
     default:
       return { type: m.type, raw: m };
   }

@@ -1,4 +1,4 @@
-import type { ControlFrame, Encoder, Outgoing } from '../../core/frames.js';
+import { type ControlFrame, type Encoder, eventJson, type Outgoing } from '../../core/frames.js';
 import { inboxEvent } from '../../core/inbox.js';
 import type { InboxCounts } from '../../core/types.js';
 import { concatWithAsciiField, encodeFields } from './protobuf.js';
@@ -50,44 +50,17 @@ function sharedNotification(out: Outgoing): Buffer {
   return shared;
 }
 
-/** What every device shares for one inbox event: its type and item id, and its JSON without the counts. */
-interface SharedEvent {
-  fields: Buffer;
-  /** The event's JSON up to its closing brace: `{"ids":[…],"read":true,"by":"phone"`. */
-  jsonHead: string;
-}
-
-function sharedEvent(out: Outgoing): SharedEvent {
+/** The fields every device shares for one inbox event: its type and the item it is about; cached on the Outgoing. */
+function sharedEvent(out: Outgoing): Buffer {
   const key = `${NAME}.event`;
-  let shared = out.cache[key] as SharedEvent | undefined;
+  let shared = out.cache[key] as Buffer | undefined;
   if (shared === undefined) {
     const e = inboxEvent(out.n);
-    if (e === null) throw new Error('not an inbox event');
-    let json: object;
-    let itemId = '';
-    switch (e.kind) {
-      case 'state': {
-        // `scope` is the store's bookkeeping, not part of the frame.
-        const { scope: _scope, ...rest } = e.event;
-        json = rest;
-        break;
-      }
-      case 'update':
-        json = e.event;
-        itemId = e.event.id;
-        break;
-      case 'delete':
-        json = { id: e.event.id };
-        itemId = e.event.id;
-        break;
-    }
-    shared = {
-      fields: encodeFields([
-        [F.type, e.kind],
-        [F.id, itemId],
-      ]),
-      jsonHead: JSON.stringify(json).slice(0, -1),
-    };
+    if (e === null) throw new Error(`stream entry ${out.n.id} is not an inbox event`);
+    shared = encodeFields([
+      [F.type, e.kind],
+      [F.id, e.kind === 'state' ? '' : e.event.id],
+    ]);
     out.cache[key] = shared;
   }
   return shared;
@@ -117,18 +90,18 @@ export class NotificationEncoder implements Encoder {
   }
 
   /**
-   * An inbox event (`state`, `update`, `delete`) with the receiving device's counts, as fields and
-   * in `data` (the WebSocket frame's JSON without `type` and `cursor`).
+   * An inbox event (`state`, `update`, `delete`): `data` is the WebSocket frame's JSON for this
+   * device (core/frames.ts `eventJson`, its head shared), `cursor` the device's; a `state` event
+   * also carries the device's counts as fields.
    */
-  inboxEvent(out: Outgoing, cursor: string, counts: InboxCounts): Buffer {
-    const shared = sharedEvent(out);
+  event(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): Buffer {
     const own = encodeFields([
       [F.cursor, cursor],
-      [F.data, `${shared.jsonHead},"unseen":${counts.unseen},"unread":${counts.unread}}`],
-      [F.unseen, counts.unseen],
-      [F.unread, counts.unread],
+      [F.data, eventJson(out, clientId, cursor, counts)],
+      [F.unseen, counts?.unseen],
+      [F.unread, counts?.unread],
     ]);
-    return Buffer.concat([shared.fields, this.#fixed, own]);
+    return Buffer.concat([sharedEvent(out), this.#fixed, own]);
   }
 
   control(frame: ControlFrame): Buffer {
@@ -140,13 +113,12 @@ export class NotificationEncoder implements Encoder {
 function controlFields(frame: ControlFrame): [number, string | number | boolean | null | undefined][] {
   switch (frame.type) {
     case 'welcome': {
-      const counts = (frame as { unseen?: number; unread?: number }) ?? {};
       return [
         [F.cursor, frame.cursor],
         [F.resumed, frame.resumed],
         [F.pending, frame.pending],
-        [F.unseen, counts.unseen],
-        [F.unread, counts.unread],
+        [F.unseen, frame.unseen],
+        [F.unread, frame.unread],
         // The proto has no heartbeat fields; the settings travel as JSON in `data`.
         [F.data, JSON.stringify({ heartbeat: frame.heartbeat })],
       ];

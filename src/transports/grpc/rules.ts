@@ -164,7 +164,7 @@ export class NotificationsRules {
   async listNotifications(req: ListNotificationsRequest, authorization: string | undefined): Promise<ListAnswer> {
     const identity = await this.#device(authorization);
     const { clientId, deviceId } = this.#ownConnection(identity, req.connectionId);
-    const page = await this.#node.listInbox({
+    const page = await this.#node.inbox.list({
       clientId,
       deviceId,
       limit: req.limit === 0 ? DEFAULT_PAGE : req.limit,
@@ -186,7 +186,7 @@ export class NotificationsRules {
     if (req.seen !== undefined) change.seen = req.seen;
     if (req.read !== undefined) change.read = req.read;
     if (req.archived !== undefined) change.archived = req.archived;
-    const r = await this.#node.setState(clientId, change);
+    const r = await this.#node.inbox.setState(clientId, change);
     return { updated: r.updated, unseen: r.unseen, unread: r.unread };
   }
 

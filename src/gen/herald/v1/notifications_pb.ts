@@ -482,11 +482,10 @@ export const StatsSchema: GenMessage<Stats> = /*@__PURE__*/ messageDesc(file_her
  *                 data = {"heartbeat":{"intervalMs","timeoutMs"}}
  *   notification  id, connection_id, cursor, client_id, device_id (device-targeted), title, message,
  *                 service_name, data, timestamp, replaces (the item its collapse key replaced)
- *   state         cursor, unseen, unread; data = the WebSocket `state` frame without type and
- *                 cursor: {"ids"|"all","seen"?,"read"?,"archived"?,"unseen","unread","by"}
- *   update        id (the item's), cursor, unseen, unread; data = the item at its new version
- *                 (the WebSocket `update` frame without type and cursor)
- *   delete        id (the item's), cursor, unseen, unread; data = {"id","unseen","unread"}
+ *   state         cursor, unseen, unread (this device's, when sent), data = the WebSocket `state`
+ *                 frame: {"type":"state","ids"|"all","seen"?,"read"?,"archived"?,"by","unseen","unread","cursor"}
+ *   update        id (the item's), cursor, data = the WebSocket `update` frame (the item at its new version)
+ *   delete        id (the item's), cursor, data = the WebSocket `delete` frame: {"type":"delete","id","cursor"}
  *   heartbeat     timestamp: answer with Ack (the application ping)
  *   shutdown      reconnect_after_ms: the node is draining
  *   token-expired data = {"graceMs"}: reconnect with a fresh token
