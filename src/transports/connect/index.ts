@@ -1,4 +1,4 @@
-import { cors, createContextValues } from '@connectrpc/connect';
+import { cors, createConnectRouter, createContextValues } from '@connectrpc/connect';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { originAllowed } from '../../auth/origin.js';
@@ -9,6 +9,7 @@ import { NotificationsRules } from '../grpc/rules.js';
 import { Linger } from '../teardown.js';
 import type { DeviceTransport } from '../transport.js';
 import { type ConnectConnection, GRPC_WEB_KIND } from './connection.js';
+import { isGrpcWebText, serveGrpcWebText } from './grpc-web-text.js';
 import { acceptH2c } from './h2c.js';
 import { notificationsRoutes, RAW_REQUEST } from './routes.js';
 
@@ -16,8 +17,8 @@ import { notificationsRoutes, RAW_REQUEST } from './routes.js';
 const PREFIX = `/${Notifications.typeName}/`;
 
 /** What a browser may send and read on those paths (PROTOCOL.md "CORS/Origin", with gRPC-Web's and Connect's headers). */
-const ALLOW_HEADERS = ['authorization', ...cors.allowedHeaders].join(', ');
-const EXPOSE_HEADERS = [...cors.exposedHeaders, 'herald-error-code', 'herald-error-field'].join(', ');
+const ALLOW_HEADERS = ['authorization', ...cors.allowedHeaders].map((h) => h.toLowerCase()).join(', ');
+const EXPOSE_HEADERS = [...cors.exposedHeaders, 'herald-error-code', 'herald-error-field'].map((h) => h.toLowerCase()).join(', ');
 const ALLOW_METHODS = [...cors.allowedMethods, 'OPTIONS'].join(', ');
 
 /**
@@ -39,6 +40,17 @@ export const connectTransport: DeviceTransport = {
       // A publish's strings are checked against MAX_BODY_BYTES by the rules; this bounds the envelope.
       readMaxBytes: node.config.MAX_BODY_BYTES + 16 * 1024,
     };
+    // gRPC-Web text (base64) is translated around Connect's gRPC-Web handlers (./grpc-web-text.ts).
+    const textRouter = createConnectRouter({ ...options, connect: false });
+    routes(textRouter);
+    const textHandlers = new Map(textRouter.handlers.map((h) => [h.requestPath, h]));
+    const serveText = (req: Parameters<typeof serveGrpcWebText>[1], res: Parameters<typeof serveGrpcWebText>[2]) =>
+      serveGrpcWebText(textHandlers, req, res, createContextValues().set(RAW_REQUEST, req), options.readMaxBytes).catch((err: unknown) => {
+        node.log.debug({ err }, 'gRPC-Web text call ended with an error');
+        res.destroy();
+        return true;
+      });
+
     // In a scope of its own: Connect reads its bodies itself, in place of the API's JSON parser.
     app.register(async (scope) => {
       scope.removeAllContentTypeParsers();
@@ -67,19 +79,23 @@ export const connectTransport: DeviceTransport = {
           .send();
       }
     });
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith(PREFIX) || req.method !== 'POST' || !isGrpcWebText(req.headers['content-type'])) return;
+      reply.hijack();
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);
+      if (!(await serveText(req.raw, reply.raw))) reply.raw.writeHead(404).end();
+    });
 
     // HTTP/2 without TLS comes from programs, not browsers: no CORS to answer there.
-    const h2c = acceptH2c(
-      app.server,
-      connectNodeAdapter({
-        ...options,
-        contextValues: (req) => createContextValues().set(RAW_REQUEST, req),
-        fallback: (_req, res) => {
-          res.writeHead(404, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ statusCode: 404, code: 'HERALD_ERR_NOT_FOUND', error: 'Not Found', message: 'HTTP/2 serves herald.v1.Notifications only' }));
-        },
-      }),
-    );
+    const h2Adapter = connectNodeAdapter({
+      ...options,
+      contextValues: (req) => createContextValues().set(RAW_REQUEST, req),
+      fallback: (_req, res) => notFound(res),
+    });
+    const h2c = acceptH2c(app.server, (req, res) => {
+      if (isGrpcWebText(req.headers['content-type'])) void serveText(req, res).then((found) => found || notFound(res));
+      else h2Adapter(req, res);
+    });
     return {
       async close() {
         linger.destroyAll();
@@ -88,3 +104,8 @@ export const connectTransport: DeviceTransport = {
     };
   },
 };
+
+function notFound(res: { writeHead(status: number, headers: Record<string, string>): unknown; end(body: string): unknown }): void {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ statusCode: 404, code: 'HERALD_ERR_NOT_FOUND', error: 'Not Found', message: 'HTTP/2 serves herald.v1.Notifications only' }));
+}
