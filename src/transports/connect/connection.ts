@@ -1,4 +1,5 @@
-import { fromBinary } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
+import { WireType } from '@bufbuild/protobuf/wire';
 import { codeOf, type DisconnectReason } from '../../core/disconnect.js';
 import type { TransportConnection } from '../../core/session.js';
 import { type Notification, NotificationSchema } from '../../gen/herald/v1/notifications_pb.js';
@@ -74,10 +75,11 @@ export class ConnectConnection extends StreamConnection implements TransportConn
   }
 
   /**
-   * The response's messages, until the stream ends. Each is decoded from the encoder's bytes for
-   * Connect to write in the call's format (binary or JSON).
+   * The response's messages, until the stream ends. For a binary call each carries the encoder's
+   * bytes as they are ({@link passThrough}); for a JSON call (`connect+json`, `grpc-web+json`) it
+   * is decoded for Connect to write as JSON.
    */
-  async *messages(): AsyncGenerator<Notification> {
+  async *messages(binary: boolean): AsyncGenerator<Notification> {
     const q = this.#queue;
     for (;;) {
       const bytes = q.items.shift();
@@ -94,7 +96,7 @@ export class ConnectConnection extends StreamConnection implements TransportConn
       const wasFull = q.writableNeedDrain;
       q.bytes -= bytes.length;
       if (wasFull && !q.writableNeedDrain) this.session?.drained();
-      yield fromBinary(NotificationSchema, bytes);
+      yield binary ? passThrough(bytes) : fromBinary(NotificationSchema, bytes);
     }
   }
 
@@ -113,4 +115,20 @@ export class ConnectConnection extends StreamConnection implements TransportConn
     this.#linger.add(this);
     this.#notify();
   }
+}
+
+/** The tag of `Notification.type` (field 7, length-delimited): every message of the encoder starts with it. */
+const TYPE_TAG = (7 << 3) | WireType.LengthDelimited;
+
+/**
+ * A Notification that Connect's binary serializer writes as exactly `bytes`, without decoding and
+ * encoding each device's copy: the bytes go in as one unknown field (protobuf-es writes unknown
+ * fields verbatim, after the known ones, of which this message has none set). The encoder's
+ * messages all start with the `type` field, whose tag the serializer writes back in front.
+ */
+export function passThrough(bytes: Buffer): Notification {
+  if (bytes[0] !== TYPE_TAG) return fromBinary(NotificationSchema, bytes);
+  const m = create(NotificationSchema);
+  m.$unknown = [{ no: 7, wireType: WireType.LengthDelimited, data: bytes.subarray(1) }];
+  return m;
 }

@@ -63,7 +63,9 @@ export function notificationsRoutes(o: RoutesOptions): (router: ConnectRouter) =
         } catch (err) {
           throw toConnectError(err, log);
         }
-        if (conn) yield* (conn as ConnectConnection).messages();
+        // JSON calls (connect+json, grpc-web+json) need decoded messages; binary ones take the bytes as they are.
+        const binary = !/json/i.test(ctx.requestHeader.get('content-type') ?? '');
+        if (conn) yield* (conn as ConnectConnection).messages(binary);
       },
     });
 }
