@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { GetStatsRequestSchema, Notifications, StatsSchema } from '../../src/gen/herald/v1/notifications_pb.js';
 import { bearerHeaders, connectWeb, esToFrame } from '../support/connect.js';
 import { bearerMd, grpcClient, rpc } from '../support/grpc.js';
-import { API_KEY, publishTo, startTestHerald, token } from '../support/herald.js';
+import { API_KEY, api, publishTo, startTestHerald, token } from '../support/herald.js';
 
 /**
  * What the transport contract (contract.test.ts, gRPC-Web and Connect columns) does not show of the
@@ -71,6 +71,23 @@ describe('herald.v1.Notifications on the HTTP port', () => {
       .addConnection({ clientId: 'alice', deviceId: 'bad id!' }, { headers: bearerHeaders(tok) })
       .catch((e: unknown) => ConnectError.from(e));
     expect((bad as ConnectError).metadata.get('herald-error-field')).toBe('device_id');
+  });
+
+  it("a binary stream with a deadline goes through Connect's own handler (Herald frames the others itself): the same stream", async () => {
+    await using h = await startTestHerald();
+    const client = createClient(Notifications, createConnectTransport({ baseUrl: h.url, httpVersion: '1.1' }));
+    const tok = await token('alice');
+    await client.addConnection({ clientId: 'alice', deviceId: 'phone' }, { headers: bearerHeaders(tok) });
+    const abort = new AbortController();
+    const it = client
+      .streamNotifications({ connectionId: 'alice:phone' }, { headers: bearerHeaders(tok), signal: abort.signal, timeoutMs: 60_000 })
+      [Symbol.asyncIterator]();
+    expect(esToFrame((await it.next()).value)).toMatchObject({ type: 'welcome', connectionId: 'alice:phone' });
+    const r = await publishTo(h, 'alice', { title: 'via connect', message: 'm' });
+    expect(esToFrame((await it.next()).value)).toMatchObject({ type: 'notification', id: r.body.id, cursor: expect.any(String) });
+    expect((await api(h, 'DELETE', '/api/v1/clients/alice/devices/phone')).status).toBe(204);
+    expect(esToFrame((await it.next()).value)).toMatchObject({ type: 'close', code: 4003, reason: 'removed' });
+    expect((await it.next()).done).toBe(true);
   });
 
   it('CORS: preflights allow the gRPC-Web and Connect headers, answers expose the status headers; other origins are refused', async () => {

@@ -9,6 +9,7 @@ import { NotificationsRules } from '../grpc/rules.js';
 import { Linger } from '../teardown.js';
 import type { DeviceTransport } from '../transport.js';
 import { type ConnectConnection, GRPC_WEB_KIND } from './connection.js';
+import { type FramedStreamConnection, framingOf, serveFramedStream } from './framed-stream.js';
 import { isGrpcWebText, serveGrpcWebText } from './grpc-web-text.js';
 import { acceptH2c } from './h2c.js';
 import { notificationsRoutes, RAW_REQUEST } from './routes.js';
@@ -32,7 +33,12 @@ export const connectTransport: DeviceTransport = {
   kind: GRPC_WEB_KIND,
   register({ node, auth, app, closeLingerMs }) {
     const linger = new Linger<ConnectConnection>(closeLingerMs, (c) => c.abort());
-    const routes = notificationsRoutes({ rules: new NotificationsRules(node, auth, GRPC_WEB_KIND), log: node.log, linger, ackKinds: [GRPC_KIND] });
+    const rules = new NotificationsRules(node, auth, GRPC_WEB_KIND);
+    const routes = notificationsRoutes({ rules, log: node.log, linger, ackKinds: [GRPC_KIND] });
+    // Binary streams are framed by Herald itself (./framed-stream.ts); the rest goes through Connect.
+    const framedLinger = new Linger<FramedStreamConnection>(closeLingerMs, (c) => c.abort());
+    const framed = { rules, linger: framedLinger, log: node.log, maxBytes: node.config.MAX_BODY_BYTES + 16 * 1024 };
+    const STREAM_PATH = `${PREFIX}StreamNotifications`;
     const options = {
       routes,
       // Native gRPC has a port of its own (GRPC_PORT).
@@ -80,9 +86,14 @@ export const connectTransport: DeviceTransport = {
       }
     });
     app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith(PREFIX) || req.method !== 'POST' || !isGrpcWebText(req.headers['content-type'])) return;
+      if (!req.url.startsWith(PREFIX) || req.method !== 'POST') return;
+      const framing = req.url === STREAM_PATH ? framingOf(req.headers) : null;
+      if (framing === null && !isGrpcWebText(req.headers['content-type'])) return;
       reply.hijack();
-      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v);
+      const headers: Record<string, string | string[] | number> = {};
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
+      if (framing !== null) return serveFramedStream(framed, framing, req.raw, reply.raw, headers);
+      for (const [k, v] of Object.entries(headers)) reply.raw.setHeader(k, v);
       if (!(await serveText(req.raw, reply.raw))) reply.raw.writeHead(404).end();
     });
 
@@ -99,6 +110,7 @@ export const connectTransport: DeviceTransport = {
     return {
       async close() {
         linger.destroyAll();
+        framedLinger.destroyAll();
         await h2c.close(closeLingerMs);
       },
     };
