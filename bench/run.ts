@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--servers herald,ws] [--scenarios broadcast-fanout,…] [--profile] [--verbose]
- *  [--http-client lean|agent] [--herald-dist <a candidate build's dist/>]`
+ *  [--http-client lean|agent] [--herald-dist <a candidate build's dist/>] [--baseline-dist <an older build's dist/>]`
  *
  * Runs every scenario against Herald, Socket.IO 4 and a raw `ws` server — each server in its own
  * process, started fresh per scenario, the devices and publishers in other processes — and writes
@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string' },
     'http-client': { type: 'string', default: 'lean' },
     'herald-dist': { type: 'string' },
+    'baseline-dist': { type: 'string' },
     'heap-snapshot': { type: 'boolean', default: false },
   },
   strict: true,
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
   const httpClient = args['http-client'] === 'agent' ? 'agent' : 'lean';
   const heraldDist = args['herald-dist'] ? resolve(args['herald-dist']) : undefined;
   if (heraldDist && !existsSync(join(heraldDist, 'server.js'))) throw new Error(`--herald-dist ${heraldDist}: no server.js there`);
+  const baselineDist = args['baseline-dist'] ? resolve(args['baseline-dist']) : null;
+  if (baselineDist && !existsSync(join(baselineDist, 'server.js'))) throw new Error(`--baseline-dist ${baselineDist}: no server.js there`);
   const servers = pick<ServerId>(args.servers, ALL_SERVERS, 'server');
   const chosen = pick(
     args.scenarios,
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
       sizes,
       httpClient,
       heapSnapshotDir: args['heap-snapshot'] ? profileDir : null,
+      baselineDist,
       log: (msg) => log(`  ${scenario.id} / ${id}: ${msg}`),
       startRedis: async () => {
         const redis = await BenchRedis.start();

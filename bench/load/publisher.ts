@@ -29,6 +29,11 @@ export interface PublishRun {
   /** lean: requests in flight per connection. */
   pipelining: number;
   localAddress: string;
+  /**
+   * Targeted publishes carry `collapseKey: "live"` (Herald's inbox): each replaces the client's
+   * previous item, as a live score or a progress bar would. @default false
+   */
+  collapse?: boolean;
 }
 
 export interface PublishResult {
@@ -82,7 +87,9 @@ async function run(r: PublishRun): Promise<PublishResult> {
     } else {
       const c = (r.offset + s) % r.clients;
       path = r.pathTemplate.replace('{c}', `u${c}`);
-      body = JSON.stringify({ title: 'Bench', message: 'targeted publish', data: { _t: t, _s: s } });
+      body = r.collapse
+        ? JSON.stringify({ title: 'Bench', message: 'targeted publish', data: { _t: t, _s: s }, collapseKey: 'live' })
+        : JSON.stringify({ title: 'Bench', message: 'targeted publish', data: { _t: t, _s: s } });
     }
     const res = await http.post(path, body);
     latency.recordMs(nowMs() - t);

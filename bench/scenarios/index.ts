@@ -3,6 +3,8 @@ import { cluster } from './cluster.js';
 import { connectRate } from './connect-rate.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { idleMemory } from './idle-memory.js';
+import { inboxFanout } from './inbox-fanout.js';
+import { inboxPublish } from './inbox-publish.js';
 import { reconnectStorm } from './reconnect-storm.js';
 import { redisStorePublish } from './redis-store-publish.js';
 import { sustainedBroadcast } from './sustained-broadcast.js';
@@ -10,7 +12,7 @@ import { targetedPublish } from './targeted-publish.js';
 import { transportFanout, transportMemory } from './transports.js';
 import type { Scenario } from './types.js';
 
-/** Every scenario, in run order: issue 4's comparison, then the transports (6), the Redis store (5) and the cluster (7). */
+/** Every scenario, in run order: issue 4's comparison, then the transports (6), the Redis store (5), the cluster (7) and the inbox (15). */
 export const SCENARIOS: Scenario[] = [
   idleMemory,
   connectRate,
@@ -23,4 +25,6 @@ export const SCENARIOS: Scenario[] = [
   redisStorePublish,
   reconnectStorm,
   cluster,
+  inboxPublish,
+  inboxFanout,
 ];

@@ -58,6 +58,11 @@ export interface ScenarioContext {
   httpClient: 'lean' | 'agent';
   /** Where diagnostics may write heap snapshots (`--heap-snapshot`), or null. */
   heapSnapshotDir: string | null;
+  /**
+   * An older build of Herald to measure beside this one (`--baseline-dist <its dist/>`), started
+   * with `startServer({ dist })` by the scenarios that compare builds (inbox-publish); or null.
+   */
+  baselineDist: string | null;
   log(msg: string): void;
   /**
    * Starts a server process. A kind that needs Redis (`kind.redis`) gets a private redis-server of

@@ -14,7 +14,8 @@ const DIST_SERVER = process.env.BENCH_HERALD_DIST
   : new URL('../../dist/server.js', import.meta.url).href;
 
 runServer(async (s) => {
-  const { startHerald } = (await import(DIST_SERVER)) as { startHerald: typeof StartHerald };
+  const dist = s.dist ? pathToFileURL(resolve(s.dist, 'server.js')).href : DIST_SERVER;
+  const { startHerald } = (await import(dist)) as { startHerald: typeof StartHerald };
   const herald = await startHerald({
     HOST: '127.0.0.1',
     PORT: 0,
@@ -33,7 +34,7 @@ runServer(async (s) => {
     info: {
       grpcPort: herald.grpcPort,
       node: c.NODE_ID,
-      dist: DIST_SERVER,
+      dist,
       store: herald.node.store.kind,
       maxConnections: c.MAX_CONNECTIONS,
       sendQueueMessages: c.SEND_QUEUE_MESSAGES,

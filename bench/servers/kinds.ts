@@ -170,6 +170,8 @@ export interface ServerSettings {
   nodeId?: string;
   /** Socket.IO: `connectionStateRecovery` (in-memory adapter). */
   recovery?: boolean;
+  /** Herald: run this build (a `dist/` directory) instead of the one under test (`--baseline-dist`). */
+  dist?: string;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = { heartbeatMs: 30_000, heartbeatTimeoutMs: 10_000 };

@@ -689,10 +689,12 @@ return {'ok', at, prev, epoch}
 `;
 
 /**
- * Append. KEYS: stream, meta, idempotency key, events, inbox hash. ARGV: now, maxlen, retention ms,
- * key ttl ms, has idempotency key ('1'/'0'), store ('1'/'0': '0' = live only), json, device,
- * expiresAt, epoch (taken when this append creates the stream), id, collapse key ('' = none),
- * excluded devices ('' = none).
+ * Append. KEYS: stream, meta, idempotency key, and, only when the inbox has something to do with
+ * this notification (a publisher-given id, a collapse key, excluded devices), the inbox hash.
+ * ARGV: now, maxlen, retention ms, key ttl ms, has idempotency key ('1'/'0'), store ('1'/'0': '0' =
+ * live only), json, device, expiresAt, epoch (taken when this append creates the stream); with the
+ * inbox hash also: id, collapse key ('' = none), excluded devices ('' = none). A plain publish thus
+ * sends what it sent before the inbox.
  * Returns {'dup', id, fields, epoch} for a known idempotency key, else {'new', id, prev, epoch,
  * replaced id ('' = none)}.
  *
@@ -702,7 +704,7 @@ return {'ok', at, prev, epoch}
  * position without being stored: it is never added to the stream, only \`last\` moves. Reading
  * \`last\` and adding in one script is what makes \`prev\` exact under concurrent appends.
  * The inbox adds nothing to a plain publish but the \`oldest\` mark (which also spares the age check
- * a read of the stream) and three arguments; the item index is built later by the inbox scripts.
+ * a read of the stream); the item index is built later by the inbox scripts.
  * The inbox hash is touched only for a collapse key or a publisher-given id (whose old state, from
  * an earlier item with that id that retention dropped, is cleared).
  */
@@ -745,25 +747,26 @@ end
 redis.call('HSET', KEYS[2], unpack(h))
 local replaced = ''
 if ARGV[6] == '1' then
-  if ARGV[5] == '1' then redis.call('HDEL', KEYS[5], 's:' .. ARGV[11], 'u:' .. ARGV[11], 'g:' .. ARGV[11]) end
-  if ARGV[12] == '' and ARGV[13] == '' then
+  local inbox = KEYS[4]
+  if inbox and ARGV[5] == '1' then redis.call('HDEL', inbox, 's:' .. ARGV[11], 'u:' .. ARGV[11], 'g:' .. ARGV[11]) end
+  if not inbox or (ARGV[12] == '' and ARGV[13] == '') then
     redis.call('XADD', KEYS[1], id, 'j', ARGV[7], 'd', ARGV[8], 'x', ARGV[9], 'p', last or '')
   else
     local f = {'j', ARGV[7], 'd', ARGV[8], 'x', ARGV[9], 'p', last or ''}
     if ARGV[12] ~= '' then
       local ck = 'k:' .. ARGV[12]
-      local holder = redis.call('HGET', KEYS[5], ck)
+      local holder = redis.call('HGET', inbox, ck)
       if holder then
         local sp = string.find(holder, ' ', 1, true)
         local hpos, hid = string.sub(holder, 1, sp - 1), string.sub(holder, sp + 1)
         -- Still held (not before the oldest notification held) and not deleted or replaced.
-        if hid ~= ARGV[11] and oldest and not before(hpos, oldest) and redis.call('HEXISTS', KEYS[5], 'g:' .. hid) == 0 then
+        if hid ~= ARGV[11] and oldest and not before(hpos, oldest) and redis.call('HEXISTS', inbox, 'g:' .. hid) == 0 then
           replaced = hid
-          redis.call('HSET', KEYS[5], 'g:' .. hid, hpos)
+          redis.call('HSET', inbox, 'g:' .. hid, hpos)
         end
       end
-      redis.call('HSET', KEYS[5], ck, id .. ' ' .. ARGV[11])
-      redis.call('PEXPIRE', KEYS[5], ARGV[4])
+      redis.call('HSET', inbox, ck, id .. ' ' .. ARGV[11])
+      redis.call('PEXPIRE', inbox, ARGV[4])
       f[#f + 1] = 'k'
       f[#f + 1] = ARGV[12]
       if replaced ~= '' then

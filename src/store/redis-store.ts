@@ -160,7 +160,8 @@ export class RedisStore implements Store {
       if (lastError) log.info({}, 'redis store connection ready');
       lastError = '';
     });
-    this.#redis.defineCommand('heraldAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    // The number of keys comes first in each call: 3, or 4 with the inbox hash.
+    this.#redis.defineCommand('heraldAppend', { lua: APPEND_LUA });
     this.#redis.defineCommand('heraldReplay', { numberOfKeys: 4, lua: REPLAY_LUA });
     this.#redis.defineCommand('heraldSaveCursor', { numberOfKeys: 1, lua: SAVE_CURSOR_LUA });
     this.#redis.defineCommand('heraldSetState', { numberOfKeys: 9, lua: SET_STATE_LUA });
@@ -235,28 +236,28 @@ export class RedisStore implements Store {
     if (input.priority !== undefined) body.priority = input.priority;
     // Only the script call is awaited: appends resolve in the order Redis ran them, which is the
     // order of their positions, so the node routes them in publish order.
-    const reply = (await this.#scripts
-      .heraldAppend(
-        this.#key(tag, 's'),
-        this.#key(tag, 'm'),
-        this.#key(tag, `i:${input.id ?? ''}`),
-        this.#key(tag, 'e'),
-        this.#key(tag, 'x'),
-        now,
-        this.#retentionMessages,
-        this.#retentionMs,
-        this.#streamTtlMs,
-        input.id === undefined ? '0' : '1',
-        stored ? '1' : '0',
-        JSON.stringify(body),
-        deviceId ?? '',
-        expiresAt === null ? '' : String(expiresAt),
-        newEpoch(),
-        body.id,
-        input.collapseKey ?? '',
-        input.excludeDevices?.join(',') ?? '',
-      )
-      .catch(this.#failed)) as [string, string, string | string[], string, string];
+    // The inbox hash and its arguments only when the inbox has something to do with this one: a
+    // plain publish sends exactly what it sent before the inbox.
+    const excluded = input.excludeDevices?.length ? input.excludeDevices.join(',') : '';
+    const inbox = input.id !== undefined || input.collapseKey !== undefined || excluded !== '';
+    const keys = [this.#key(tag, 's'), this.#key(tag, 'm'), this.#key(tag, `i:${input.id ?? ''}`)];
+    const args: (string | number)[] = [
+      now,
+      this.#retentionMessages,
+      this.#retentionMs,
+      this.#streamTtlMs,
+      input.id === undefined ? '0' : '1',
+      stored ? '1' : '0',
+      JSON.stringify(body),
+      deviceId ?? '',
+      expiresAt === null ? '' : String(expiresAt),
+      newEpoch(),
+    ];
+    if (inbox) {
+      keys.push(this.#key(tag, 'x'));
+      args.push(body.id, input.collapseKey ?? '', excluded);
+    }
+    const reply = (await this.#scripts.heraldAppend(keys.length, ...keys, ...args).catch(this.#failed)) as [string, string, string | string[], string, string];
     if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
     const prev = reply[2] as string;
     const notification: { -readonly [K in keyof StoredNotification]: StoredNotification[K] } = {
@@ -277,7 +278,7 @@ export class RedisStore implements Store {
     };
     if (input.collapseKey !== undefined) notification.collapseKey = input.collapseKey;
     if (reply[4] !== '') notification.replaces = reply[4];
-    if (input.excludeDevices !== undefined && input.excludeDevices.length > 0) notification.excludeDevices = [...input.excludeDevices];
+    if (excluded !== '') notification.excludeDevices = [...(input.excludeDevices as string[])];
     return { notification, duplicate: false, stored };
   }
 
