@@ -12,6 +12,7 @@ const SERVER_COLORS: Record<ServerId, string> = {
   ws: '#1b9e77',
   'herald-sse': '#e6ab02',
   'herald-grpc': '#a6761d',
+  'herald-grpc-web': '#f781bf',
   'sse-node': '#66a61e',
   'herald-redis': '#e7298a',
   'socketio-recovery': '#386cb0',

@@ -137,6 +137,8 @@ export const PROTOCOLS: Record<ServerId, DeviceProtocol> = {
   socketio,
   'herald-sse': heraldSse,
   'herald-grpc': heraldGrpc,
+  // The same Notification messages, framed by gRPC-Web.
+  'herald-grpc-web': heraldGrpc,
   'sse-node': { ...nodeSse, needsToken: false },
   'herald-redis': herald,
   'socketio-recovery': socketio,

@@ -183,3 +183,148 @@ export function openGrpc(port: number, clientId: string, token: string, cursor: 
     },
   };
 }
+
+/** A gRPC-Web message frame: flag 0, big-endian length, the message. */
+function grpcWebFrame(msg: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(msg.length, 1);
+  return Buffer.concat([head, msg]);
+}
+
+/** One gRPC-Web POST on a raw socket; the request of a unary call or of the stream. */
+function grpcWebRequest(host: string, method: string, token: string, msg: Buffer, keepAlive: boolean): Buffer {
+  const body = grpcWebFrame(msg);
+  return Buffer.concat([
+    Buffer.from(
+      `POST ${SERVICE}/${method} HTTP/1.1\r\nhost: ${host}\r\ncontent-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n` +
+        `authorization: Bearer ${token}\r\ncontent-length: ${body.length}\r\nconnection: ${keepAlive ? 'keep-alive' : 'close'}\r\n\r\n`,
+    ),
+    body,
+  ]);
+}
+
+/**
+ * A gRPC-Web device on the HTTP port, as a browser's client speaks it over HTTP/1.1, on raw
+ * sockets like the SSE reader (a Connect client per device would cost the load process more than
+ * the server): AddConnection on a short-lived socket, then StreamNotifications on its own socket
+ * whose chunked body is cut into gRPC-Web frames; each message (flag 0) is handed over whole, the
+ * trailer frame (flag 0x80) ends it. `heartbeat` messages are answered by Ack on a new socket.
+ */
+export function openGrpcWeb(
+  port: number,
+  clientId: string,
+  token: string,
+  cursor: string | null,
+  localAddress: string,
+  timeoutMs: number,
+  ev: ConnEvents,
+): Conn {
+  const host = `127.0.0.1:${port}`;
+  const connectionId = `${clientId}:d`;
+  let stream: ReturnType<typeof connect> | null = null;
+  let closed = false;
+  const end = (code: number) => {
+    if (closed) return;
+    closed = true;
+    ev.close(code);
+  };
+  const unary = (method: string, msg: Buffer, done: (ok: boolean, why: string) => void) => {
+    const s = connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
+    let buf: Buffer = Buffer.alloc(0);
+    s.on('connect', () => s.write(grpcWebRequest(host, method, token, msg, false)));
+    s.on('data', (d: Buffer) => {
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      const text = buf.toString('latin1');
+      const ok = text.startsWith('HTTP/1.1 200') && /grpc-status: ?0\r?\n/.test(text);
+      done(ok, ok ? '' : (/grpc-status: ?(\d+)/.exec(text)?.[1] ?? text.slice(9, 12)));
+    });
+  };
+  const timer = setTimeout(() => {
+    if (!closed && stream === null) ev.error('AddConnection timeout');
+  }, timeoutMs);
+  unary(
+    'AddConnection',
+    encodeStrings([
+      [1, clientId],
+      [2, 'd'],
+      [3, 'bench'],
+    ]),
+    (ok, why) => {
+      clearTimeout(timer);
+      if (closed) return;
+      if (!ok) {
+        ev.error(`AddConnection: ${why}`);
+        end(1006);
+        return;
+      }
+      const s = connect({ host: '127.0.0.1', port, localAddress, noDelay: true });
+      stream = s;
+      let head = true;
+      let chunked = false;
+      let raw: Buffer = Buffer.alloc(0);
+      let body: Buffer = Buffer.alloc(0);
+      s.on('connect', () => {
+        const fields: [number, string][] = cursor
+          ? [
+              [1, connectionId],
+              [2, cursor],
+            ]
+          : [[1, connectionId]];
+        s.write(grpcWebRequest(host, 'StreamNotifications', token, encodeStrings(fields), true));
+      });
+      s.on('data', (d: Buffer) => {
+        raw = raw.length === 0 ? d : Buffer.concat([raw, d]);
+        if (head) {
+          const i = raw.indexOf(HEAD_END);
+          if (i < 0) return;
+          const statusCode = Number(raw.toString('latin1', 9, 12));
+          if (statusCode !== 200) {
+            ev.error(`HTTP ${statusCode}`);
+            s.destroy();
+            return;
+          }
+          chunked = /transfer-encoding: ?chunked/i.test(raw.toString('latin1', 0, i));
+          head = false;
+          raw = raw.subarray(i + 4);
+          ev.open();
+        }
+        // De-chunk what is complete, then cut gRPC-Web frames.
+        if (chunked) {
+          for (;;) {
+            const crlf = raw.indexOf('\r\n');
+            if (crlf < 0) break;
+            const size = Number.parseInt(raw.toString('latin1', 0, crlf), 16);
+            if (raw.length < crlf + 2 + size + 2) break;
+            body = Buffer.concat([body, raw.subarray(crlf + 2, crlf + 2 + size)]);
+            raw = raw.subarray(crlf + 2 + size + 2);
+          }
+        } else {
+          body = Buffer.concat([body, raw]);
+          raw = Buffer.alloc(0);
+        }
+        let from = 0;
+        while (body.length - from >= 5) {
+          const len = body.readUInt32BE(from + 1);
+          if (body.length - from < 5 + len) break;
+          if ((body[from] & 0x80) === 0) ev.frame(body.subarray(from + 5, from + 5 + len));
+          from += 5 + len;
+        }
+        body = from === 0 ? body : Buffer.from(body.subarray(from));
+      });
+      s.on('error', (err) => ev.error(err.message));
+      s.on('close', () => end(1006));
+    },
+  );
+  return {
+    send: () => {
+      if (!closed) unary('Ack', encodeStrings([[1, connectionId]]), () => undefined);
+    },
+    close: () => {
+      stream?.destroy();
+      end(1006);
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { Histogram, nowMs } from '../lib/histogram.js';
 import { emitEvent, type IpcRequest, serveRpc } from '../lib/ipc.js';
 import type { ServerId, Transport } from '../servers/kinds.js';
 import { PROTOCOLS, readStamp } from './protocols.js';
-import { type Conn, openGrpc, openSse, openWs } from './streams.js';
+import { type Conn, openGrpc, openGrpcWeb, openSse, openWs } from './streams.js';
 
 /**
  * A load process: up to a few thousand devices of one server, all from one loopback source address
@@ -206,9 +206,11 @@ function connectOne(d: Device, index: number, hs: Histogram): Promise<string | n
     const conn: Conn =
       init.transport === 'grpc'
         ? openGrpc(d.port, d.clientId, token ?? '', cursor, events)
-        : init.transport === 'sse'
-          ? openSse(proto.url(d.port, d.clientId, token, cursor), init.localAddress, HANDSHAKE_TIMEOUT_MS, events)
-          : openWs(proto.url(d.port, d.clientId, token, cursor), init.localAddress, HANDSHAKE_TIMEOUT_MS, events);
+        : init.transport === 'grpc-web'
+          ? openGrpcWeb(d.port, d.clientId, token ?? '', cursor, init.localAddress, HANDSHAKE_TIMEOUT_MS, events)
+          : init.transport === 'sse'
+            ? openSse(proto.url(d.port, d.clientId, token, cursor), init.localAddress, HANDSHAKE_TIMEOUT_MS, events)
+            : openWs(proto.url(d.port, d.clientId, token, cursor), init.localAddress, HANDSHAKE_TIMEOUT_MS, events);
     d.conn = conn;
   });
 }

@@ -6,15 +6,17 @@ import type { Scenario } from './types.js';
 
 /**
  * Issue 6: the same idle-memory and fan-out measurements as issue 4's, for Herald's SSE and gRPC
- * transports beside its WebSocket, and a plain node:http SSE server (servers/sse-node.ts) as the
+ * transports and gRPC-Web on the HTTP port (issue 18) beside its WebSocket, and a plain node:http SSE server (servers/sse-node.ts) as the
  * SSE baseline. SSE devices use a raw-HTTP SSE reader, gRPC devices @grpc/grpc-js with raw codecs
  * (load/streams.ts), so the load generator does the same byte checks on every transport.
  */
-const TRANSPORT_SERVERS: ServerId[] = ['herald', 'herald-sse', 'herald-grpc', 'sse-node'];
+const TRANSPORT_SERVERS: ServerId[] = ['herald', 'herald-sse', 'herald-grpc', 'herald-grpc-web', 'sse-node'];
 const RATIOS: [ServerId, ServerId][] = [
   ['herald-sse', 'sse-node'],
   ['herald-sse', 'herald'],
   ['herald-grpc', 'herald'],
+  ['herald-grpc-web', 'herald'],
+  ['herald-grpc-web', 'herald-grpc'],
 ];
 
 export const transportMemory: Scenario = {

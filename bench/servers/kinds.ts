@@ -11,6 +11,7 @@ export type ServerId =
   // issue 6: the other transports, and a plain node:http SSE server as their baseline
   | 'herald-sse'
   | 'herald-grpc'
+  | 'herald-grpc-web'
   | 'sse-node'
   // issue 5: Herald on the Redis store; Socket.IO with connection-state recovery
   | 'herald-redis'
@@ -22,7 +23,7 @@ export type ServerId =
   | 'herald-postgres';
 
 /** How the bench's devices reach a server. */
-export type Transport = 'ws' | 'sse' | 'grpc';
+export type Transport = 'ws' | 'sse' | 'grpc' | 'grpc-web';
 
 export interface ServerKind {
   id: ServerId;
@@ -90,6 +91,14 @@ export const SERVER_KINDS: Record<ServerId, ServerKind> = {
     transport: 'grpc',
     settings: { grpc: true },
   },
+  'herald-grpc-web': {
+    id: 'herald-grpc-web',
+    label: 'Herald gRPC-Web',
+    script: 'herald.ts',
+    paths: { broadcast: '/api/v1/broadcast', client: (c) => `/api/v1/clients/${c}/notifications`, batch: '/api/v1/batch' },
+    headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+    transport: 'grpc-web',
+  },
   'sse-node': {
     id: 'sse-node',
     label: 'node:http SSE',
@@ -152,6 +161,7 @@ export const ALL_SERVERS: ServerId[] = [
   ...SERVER_ORDER,
   'herald-sse',
   'herald-grpc',
+  'herald-grpc-web',
   'sse-node',
   'herald-redis',
   'socketio-recovery',

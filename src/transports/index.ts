@@ -1,4 +1,5 @@
 import type { TransportKind } from '../core/session.js';
+import { connectTransport } from './connect/index.js';
 import { grpcTransport } from './grpc/index.js';
 import { sseTransport } from './sse.js';
 import { closeLingerMs } from './teardown.js';
@@ -10,7 +11,7 @@ import { wsTransport } from './ws.js';
  * exporting a {@link DeviceTransport}, and one line here. Their kinds key every count by
  * transport (stats, metrics, the dashboard), in this order.
  */
-export const TRANSPORTS: readonly DeviceTransport[] = [wsTransport, sseTransport, grpcTransport];
+export const TRANSPORTS: readonly DeviceTransport[] = [wsTransport, sseTransport, grpcTransport, connectTransport];
 
 /** The kinds of {@link TRANSPORTS}: for what must list them before a node starts (API schemas). */
 export const TRANSPORT_KINDS: readonly TransportKind[] = TRANSPORTS.map((t) => t.kind);

@@ -108,7 +108,11 @@ describe('client view, stats, health and metrics', () => {
     for (const k of ['node', 'connectedAt', 'lastHeartbeatAt', 'lastNotificationAt']) expect(c.devices[0]).toHaveProperty(k);
     expect((await api(h, 'GET', '/health', undefined, null)).body).toEqual({ status: 'ok' });
     expect((await api(h, 'GET', '/health/ready', undefined, null)).body).toEqual({ ready: true });
-    expect((await api(h, 'GET', '/health/connections', undefined, null)).body).toEqual({ total: 1, clients: 1, byTransport: { ws: 1, sse: 0, grpc: 0 } });
+    expect((await api(h, 'GET', '/health/connections', undefined, null)).body).toEqual({
+      total: 1,
+      clients: 1,
+      byTransport: { ws: 1, sse: 0, grpc: 0, 'grpc-web': 0 },
+    });
     expect((await api(h, 'GET', '/health/heartbeats', undefined, null)).body).toMatchObject({
       sent: expect.any(Number),
       answered: expect.any(Number),

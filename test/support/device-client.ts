@@ -2,7 +2,7 @@ import { token } from './herald.js';
 
 export { token };
 
-export type TransportName = 'ws' | 'sse' | 'grpc';
+export type TransportName = 'ws' | 'sse' | 'grpc' | 'grpc-web' | 'connect';
 
 /** A server → device event, in the WebSocket JSON shape whatever the transport carried it as. */
 export interface Frame {

@@ -62,6 +62,8 @@ export function toFrame(m: Notification__Output): Frame {
         cursor: m.cursor,
         resumed: m.resumed,
         pending: m.pending,
+        unseen: m.unseen,
+        unread: m.unread,
         heartbeat: (JSON.parse(m.data) as { heartbeat: unknown }).heartbeat,
       };
     case 'notification': {
@@ -77,6 +79,7 @@ export function toFrame(m: Notification__Output): Frame {
       };
       if (m.device_id) f.deviceId = m.device_id;
       if (m.data) f.data = JSON.parse(m.data);
+      if (m.replaces) f.replaces = m.replaces;
       return f;
     }
     case 'heartbeat':
@@ -87,6 +90,11 @@ export function toFrame(m: Notification__Output): Frame {
       return { type: 'token-expired', ...(JSON.parse(m.data) as object) };
     case 'close':
       return { type: 'close', code: m.code, reason: m.reason };
+    // Inbox events: `data` is the WebSocket frame itself.
+    case 'state':
+    case 'update':
+    case 'delete':
+      return JSON.parse(m.data) as Frame;
     default:
       return { type: m.type, raw: m };
   }

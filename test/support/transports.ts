@@ -1,12 +1,21 @@
 import WebSocket from 'ws';
 import type { Herald } from '../../src/server.js';
+import { connectWeb, refusedWeb } from './connect.js';
 import { DeviceClient, type TransportName, token } from './device-client.js';
 import { connectGrpc, refusedGrpc } from './grpc.js';
 import { refusedHandshake, wsUrl } from './herald.js';
 import { connectSse, refusedSse } from './sse.js';
 
 export type { TransportName };
-export const TRANSPORTS: TransportName[] = ['ws', 'sse', 'grpc'];
+export const TRANSPORTS: TransportName[] = ['ws', 'sse', 'grpc', 'grpc-web', 'connect'];
+
+/**
+ * The transport kind the server records for a test transport: gRPC-Web and Connect are both
+ * `grpc-web` (the HTTP port's herald.v1.Notifications).
+ */
+export function kindOf(t: TransportName): string {
+  return t === 'connect' ? 'grpc-web' : t;
+}
 
 /** A device on `GET /ws` with the `ws` package. */
 export class WsDevice extends DeviceClient {
@@ -79,6 +88,9 @@ export function connectVia(transport: TransportName, h: Herald, clientId: string
       return connectSse(h, clientId, deviceId, opts);
     case 'grpc':
       return connectGrpc(h, clientId, deviceId, opts);
+    case 'grpc-web':
+    case 'connect':
+      return connectWeb(transport, h, clientId, deviceId, opts);
   }
 }
 
@@ -93,7 +105,7 @@ const GRPC_STATUS_OF_HTTP: Record<number, string> = {
 };
 
 export function refusalOf(transport: TransportName, httpStatus: number): number | string {
-  return transport === 'grpc' ? GRPC_STATUS_OF_HTTP[httpStatus] : httpStatus;
+  return transport === 'ws' || transport === 'sse' ? httpStatus : GRPC_STATUS_OF_HTTP[httpStatus];
 }
 
 /** Tries to connect a device expected to be refused: the HTTP status, or the gRPC status name. */
@@ -112,5 +124,8 @@ export async function refusedVia(transport: TransportName, h: Herald, clientId: 
     }
     case 'grpc':
       return refusedGrpc(h, clientId, deviceId, { ...opts, token: tok });
+    case 'grpc-web':
+    case 'connect':
+      return refusedWeb(transport, h, clientId, deviceId, { ...opts, token: tok });
   }
 }

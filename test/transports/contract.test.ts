@@ -4,11 +4,12 @@ import type { DeviceClient } from '../support/device-client.js';
 import { connectGrpc } from '../support/grpc.js';
 import { api, publishTo, startTestHerald, token, until } from '../support/herald.js';
 import { connectSse } from '../support/sse.js';
-import { connectVia, refusalOf, refusedVia, TRANSPORTS, type TransportName, type WsDevice } from '../support/transports.js';
+import { connectVia, kindOf, refusalOf, refusedVia, TRANSPORTS, type TransportName, type WsDevice } from '../support/transports.js';
 
 /**
- * One transport contract (issue 6): every scenario runs against WebSocket, SSE and gRPC with a
- * real client of each protocol (`ws`, `eventsource`, `@grpc/grpc-js` + `@grpc/proto-loader`).
+ * One transport contract (issue 6): every scenario runs against WebSocket, SSE, gRPC, and the HTTP
+ * port's gRPC-Web (over HTTP/1.1) and Connect (over HTTP/2) with a real client of each protocol
+ * (`ws`, `eventsource`, `@grpc/grpc-js` + `@grpc/proto-loader`, `@connectrpc/connect-node`).
  * Frames are compared in the WebSocket JSON shape; each client maps its wire onto it.
  */
 const start = (cfg: ConfigInput = {}) => startTestHerald({ GRPC_PORT: 0, ...cfg });
@@ -25,7 +26,7 @@ describe.each(TRANSPORTS)('transport contract over %s', (t: TransportName) => {
     await using d = await connect(h, 'alice', 'phone');
     expect(d.frames[0]).toMatchObject({ type: 'welcome', connectionId: 'alice:phone', resumed: false, pending: 0 });
     expect(d.frames[0].heartbeat).toEqual({ intervalMs: 20_000, timeoutMs: 7000 });
-    expect(h.node.hub.device('alice', 'phone')).toMatchObject({ state: 'attached', transport: t });
+    expect(h.node.hub.device('alice', 'phone')).toMatchObject({ state: 'attached', transport: kindOf(t) });
   });
 
   it('delivers to every device of a client, to one device, and by broadcast; never to another client', async () => {
@@ -323,12 +324,15 @@ describe('devices of one client across transports', () => {
     ['ws', 'sse'],
     ['sse', 'grpc'],
     ['grpc', 'ws'],
+    ['ws', 'grpc-web'],
+    ['grpc-web', 'grpc'],
+    ['connect', 'sse'],
   ] as const)('a device moving from %s to %s replaces its old stream (4002): never two live streams', async (from, to) => {
     await using h = await start();
     await using old = await connectVia(from, h, 'alice', 'phone');
     await using moved = await connectVia(to, h, 'alice', 'phone');
     expect(await old.closedWithin()).toEqual({ code: 4002, reason: 'replaced' });
-    expect(h.node.hub.device('alice', 'phone')?.transport).toBe(to);
+    expect(h.node.hub.device('alice', 'phone')?.transport).toBe(kindOf(to));
     const r = await publishTo(h, 'alice', { title: 't', message: 'm' });
     expect(r.body.delivered).toBe(1);
     await moved.waitFor((f) => f.id === r.body.id);
@@ -340,7 +344,7 @@ describe('devices of one client across transports', () => {
     for (const t of TRANSPORTS) for (let i = 0; i < 3; i++) devices.push(await connectVia(t, h, `c${i}`, t));
     try {
       const r = await api(h, 'POST', '/api/v1/broadcast', { title: 'all', message: 'of you' });
-      expect(r.body.delivered).toBe(9);
+      expect(r.body.delivered).toBe(TRANSPORTS.length * 3);
       for (const d of devices) expect(await d.waitFor((f) => f.id === r.body.id)).toMatchObject({ title: 'all', message: 'of you' });
     } finally {
       for (const d of devices) await d[Symbol.asyncDispose]();

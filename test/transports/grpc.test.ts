@@ -7,7 +7,7 @@ import { Outgoing } from '../../src/core/frames.js';
 import type { StoredNotification } from '../../src/core/types.js';
 import { GrpcConnection, type NotificationCall } from '../../src/transports/grpc/connection.js';
 import type { Notification__Output } from '../../src/transports/grpc/gen/herald/v1/Notification.js';
-import { malformedUtf8Field, PROTO_PATH } from '../../src/transports/grpc/service.js';
+import { malformedUtf8Field } from '../../src/transports/grpc/service.js';
 import { apiKeyMd, bearerMd, connectGrpc, grpcClient, type RpcError, rpc, statusOf } from '../support/grpc.js';
 import { API_KEY, api, publishTo, startTestHerald, token, until } from '../support/herald.js';
 import { spawnHerald } from '../support/process.js';
@@ -381,7 +381,12 @@ describe('gRPC publishes with malformed text', () => {
 });
 
 describe('gRPC encoding', () => {
-  const def = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: Number, defaults: true, oneofs: true });
+  const def = protoLoader.loadSync(new URL('../../proto/herald/v1/notifications.proto', import.meta.url).pathname, {
+    keepCase: true,
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+  });
   const decode = (def['herald.v1.Notifications'] as unknown as Record<string, { responseDeserialize(b: Buffer): Notification__Output }>).StreamNotifications
     .responseDeserialize;
 
@@ -402,9 +407,9 @@ describe('gRPC encoding', () => {
     };
     const out = new Outgoing(n);
     const call = {} as NotificationCall;
-    const a = new GrpcConnection(call, 'alice', 'alice:phone').notification(out, 'alice', 'c1~x');
+    const a = new GrpcConnection(call, 'alice', 'alice:phone').encoder.notification(out, 'alice', 'c1~x');
     const shared = out.cache.grpc as Buffer;
-    const b = new GrpcConnection(call, 'bob', 'bob:laptop').notification(out, 'bob', 'c2~y');
+    const b = new GrpcConnection(call, 'bob', 'bob:laptop').encoder.notification(out, 'bob', 'c2~y');
     expect(out.cache.grpc).toBe(shared);
     expect(a.subarray(0, shared.length).equals(shared)).toBe(true);
     expect(b.subarray(0, shared.length).equals(shared)).toBe(true);

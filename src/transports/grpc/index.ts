@@ -1,3 +1,4 @@
+import { GRPC_WEB_KIND } from '../connect/connection.js';
 import type { DeviceTransport } from '../transport.js';
 import { GRPC_KIND } from './connection.js';
 import { GrpcTransport } from './server.js';
@@ -23,6 +24,7 @@ export const grpcTransport: DeviceTransport = {
           keepaliveTimeMs: Math.max(500, cfg.HEARTBEAT_INTERVAL_MS),
           keepaliveTimeoutMs: Math.max(1000, cfg.HEARTBEAT_TIMEOUT_MS),
           shutdownGraceMs: closeLingerMs,
+          ackKinds: [GRPC_WEB_KIND],
         });
         return grpc.listen();
       },

@@ -1,61 +1,72 @@
 import { isUtf8 } from 'node:buffer';
-import { fileURLToPath } from 'node:url';
+import { create, type DescMessage, type DescMethod, fromBinary, ScalarType, toBinary } from '@bufbuild/protobuf';
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import type { NotificationsDefinition } from './gen/herald/v1/Notifications.js';
-
-/** `proto/herald/v1/notifications.proto` (same depth under src/ and dist/). */
-export const PROTO_PATH = fileURLToPath(new URL('../../../proto/herald/v1/notifications.proto', import.meta.url));
-
-/** Must match the flags of `npm run gen:proto` (scripts/gen-proto.mjs), or the generated types lie. */
-export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, defaults: true, oneofs: true };
+import { invalid } from '../../core/errors.js';
+import { Notifications } from '../../gen/herald/v1/notifications_pb.js';
 
 /**
- * `herald.v1.Notifications` for the server. StreamNotifications' messages are written as bytes
- * the transport encoded itself (see ./connection.ts), so its serializer passes Buffers through:
- * a broadcast's shared bytes are encoded once, not once per device by protobufjs.
+ * `herald.v1.Notifications` for the grpc-js server, from the schemas protoc-gen-es generated
+ * (`npm run gen:proto`): requests decode to, and answers encode from, the same messages the
+ * gRPC-Web/Connect handlers use, so one set of rules (./rules.ts) serves both. StreamNotifications'
+ * messages are written as bytes the transport encoded itself (./encoder.ts), so its serializer
+ * passes Buffers through: a broadcast's shared bytes are encoded once, not once per device.
  */
 export function notificationsService(): grpc.ServiceDefinition {
-  const def = protoLoader.loadSync(PROTO_PATH, LOADER_OPTIONS);
-  const service = def['herald.v1.Notifications'] as unknown as NotificationsDefinition;
-  return {
-    ...service,
-    StreamNotifications: { ...service.StreamNotifications, responseSerialize: (bytes: Buffer) => bytes },
-    // The free-text publish fields; ids and cursors fail their own patterns when decoding replaced bytes.
-    SendNotification: checkingUtf8(service.SendNotification),
-    Broadcast: checkingUtf8(service.Broadcast),
-  } as grpc.ServiceDefinition;
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const method of Notifications.methods) {
+    const streaming = method.methodKind === 'server_streaming';
+    def[method.name] = {
+      path: `/${Notifications.typeName}/${method.name}`,
+      requestStream: false,
+      responseStream: streaming,
+      requestSerialize: (m) => Buffer.from(toBinary(method.input, create(method.input, m as never))),
+      requestDeserialize: requestDecoder(method),
+      responseSerialize: streaming ? (bytes) => bytes as Buffer : (m) => Buffer.from(toBinary(method.output, create(method.output, m as never))),
+      responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+      originalName: method.localName,
+    };
+  }
+  return def;
 }
 
 /**
- * On a decoded request: the name of its first string field whose bytes on the wire were not valid
- * UTF-8 (a lone surrogate as a JavaScript protobuf writer encodes it, say). protobufjs decodes such
- * bytes to U+FFFD without a word, so the raw message is checked before it is decoded.
+ * On a request that could not be decoded: the name of its first string field whose bytes on the
+ * wire were not valid UTF-8 (a lone surrogate as a JavaScript protobuf writer encodes it, say).
+ * The decoder refuses such a message outright, which grpc-js would answer INTERNAL; so the raw
+ * message is checked first and the call answered INVALID_ARGUMENT naming the field.
  */
 export const MALFORMED_UTF8 = Symbol('herald.malformedUtf8');
 
-type Method = { requestDeserialize: (bytes: Buffer) => unknown; requestType: { type: unknown } };
-
-function checkingUtf8<M extends Method>(method: M): M {
-  const fields = (method.requestType.type as { field: { name: string; number: number; type: string }[] }).field;
-  const strings = new Map(fields.filter((f) => f.type === 'TYPE_STRING').map((f) => [f.number, f.name]));
-  const decode = method.requestDeserialize;
-  return {
-    ...method,
-    requestDeserialize: (bytes: Buffer) => {
-      const message = decode(bytes) as Record<symbol, string>;
-      const field = malformedUtf8Field(bytes, strings);
-      if (field) message[MALFORMED_UTF8] = field;
-      return message;
-    },
+function requestDecoder(method: DescMethod): (bytes: Buffer) => unknown {
+  const input = method.input;
+  const strings = stringFields(input);
+  return (bytes) => {
+    const field = malformedUtf8Field(bytes, strings);
+    if (field === undefined) return fromBinary(input, bytes);
+    return Object.assign(create(input), { [MALFORMED_UTF8]: field });
   };
+}
+
+/** A message's top-level string fields, repeated ones included: number → proto name. */
+export function stringFields(desc: DescMessage): Map<number, string> {
+  const strings = desc.fields.filter(
+    (f) => (f.fieldKind === 'scalar' || (f.fieldKind === 'list' && f.listKind === 'scalar')) && f.scalar === ScalarType.STRING,
+  );
+  return new Map(strings.map((f) => [f.number, f.name]));
+}
+
+/** The request, unless one of its strings was not valid UTF-8 on the wire: HERALD_ERR_INVALID naming it. */
+export function wellFormedUtf8<R extends object>(request: R): R {
+  const field = (request as { [MALFORMED_UTF8]?: string })[MALFORMED_UTF8];
+  if (field) throw invalid(field, 'must be well-formed UTF-8');
+  return request;
 }
 
 /**
  * The first of `strings` (field number → name) among a message's top-level fields whose bytes are
- * not valid UTF-8. A message that does not parse is left to protobufjs to refuse.
+ * not valid UTF-8. A message that does not parse is left to the decoder to refuse.
  */
-export function malformedUtf8Field(bytes: Buffer, strings: ReadonlyMap<number, string>): string | undefined {
+export function malformedUtf8Field(bytes: Uint8Array, strings: ReadonlyMap<number, string>): string | undefined {
   let pos = 0;
   /** A varint, or -1 past the end. */
   const varint = (): number => {

@@ -21,6 +21,6 @@ export function toStatus(err: unknown, log: Pick<Logger, 'error'>): StatusObject
  * field path can hold the publisher's own text (a key in `data`), so anything else, and `%`, is
  * percent-encoded as UTF-8, as gRPC does for `grpc-message`.
  */
-function printableAscii(value: string): string {
+export function printableAscii(value: string): string {
   return value.replace(/[^\x20-\x24\x26-\x7e]+/g, (s) => encodeURIComponent(s.toWellFormed()));
 }
