@@ -184,7 +184,8 @@ export async function serveFramedStream(
   let conn = null as FramedStreamConnection | null;
   let gone = false;
   res.once('close', () => {
-    gone = !res.writableFinished;
+    // Closed before this side ended it: the peer left (an HTTP/2 response also says 'finish' then).
+    gone = !res.writableEnded;
     if (conn === null) return;
     conn.settled();
     if (gone) conn.session ? conn.session.close('gone') : conn.end('gone');

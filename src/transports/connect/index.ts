@@ -104,7 +104,9 @@ export const connectTransport: DeviceTransport = {
       fallback: (_req, res) => notFound(res),
     });
     const h2c = acceptH2c(app.server, (req, res) => {
-      if (isGrpcWebText(req.headers['content-type'])) void serveText(req, res).then((found) => found || notFound(res));
+      const framing = req.method === 'POST' && req.url === STREAM_PATH ? framingOf(req.headers) : null;
+      if (framing !== null) void serveFramedStream(framed, framing, req, res, {});
+      else if (isGrpcWebText(req.headers['content-type'])) void serveText(req, res).then((found) => found || notFound(res));
       else h2Adapter(req, res);
     });
     return {
