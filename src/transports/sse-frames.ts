@@ -25,6 +25,29 @@ function event(type: string, json: string, retryMs?: number): Buffer {
   return Buffer.from(`${retry}event: ${type}\ndata: ${json}\n\n`);
 }
 
+const CRLF = 0x0d0a;
+
+/**
+ * One HTTP/1.1 chunk (RFC 9112 §7.1) holding `frames`, as one buffer: `<size hex>\r\n`, the
+ * frames, `\r\n`. The SSE transport writes it to the socket itself, so a turn's events cost one
+ * socket write and one syscall (Node's `res.write` makes each write a chunk too, but as four
+ * buffers under a cork undone on the next tick). Null when there is nothing to send: an empty
+ * chunk would end the body.
+ */
+export function httpChunk(frames: readonly Buffer[]): Buffer | null {
+  let n = 0;
+  for (const f of frames) n += f.length;
+  if (n === 0) return null;
+  const size = n.toString(16);
+  const buf = Buffer.allocUnsafe(size.length + n + 4);
+  let o = buf.write(size, 0, 'latin1');
+  buf.writeUInt16BE(CRLF, o);
+  o += 2;
+  for (const f of frames) o += f.copy(buf, o);
+  buf.writeUInt16BE(CRLF, o);
+  return buf;
+}
+
 /** The bytes of the SSE stream. Notifications share their bytes across devices except the cursor. */
 export const sseEncoder: Encoder = {
   name: 'sse',

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Auth, bearer } from '../auth/auth.js';
 import { codeOf, type DisconnectReason } from '../core/disconnect.js';
@@ -8,7 +9,7 @@ import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
-import { retryLine, sseEncoder } from './sse-frames.js';
+import { httpChunk, retryLine, sseEncoder } from './sse-frames.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 
@@ -35,6 +36,24 @@ export interface SseTransportOptions {
 }
 
 /**
+ * Where a stream's bytes go once its headers are out. Normally the socket itself, framed by us
+ * (`chunked`): one buffer, one `socket.write` per flush, none of `res.write`'s per-write chunk
+ * header, cork and next-tick uncork. When Node does not chunk the body (an HTTP/1.0 client: the
+ * body ends with the connection) the socket gets the bytes as they are. Through `res.write` only
+ * when the response has no socket of its own yet (behind another response on its connection).
+ */
+interface StreamOut {
+  readonly stream: Writable;
+  readonly chunked: boolean;
+}
+
+function streamOut(res: ServerResponse): StreamOut {
+  const socket = res.socket;
+  if (socket === null) return { stream: res, chunked: false };
+  return { stream: socket, chunked: res.chunkedEncoding };
+}
+
+/**
  * One SSE stream as the core sees it. It is its own encoder so that it sees each ping go by: a
  * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
  * for the answer (PROTOCOL.md "SSE liveness").
@@ -45,15 +64,26 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   readonly encoder: Encoder = this;
   readonly res: ServerResponse;
   readonly #transport: SseTransport;
+  readonly #out: Writable;
+  readonly #chunked: boolean;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
   #pingQueued = false;
 
+  /** Call once the headers are written: {@link streamOut} reads how Node frames the body. */
   constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
-    super(res);
+    const out = streamOut(res);
+    super(out.stream);
     this.#transport = transport;
     this.res = res;
+    this.#out = out.stream;
+    this.#chunked = out.chunked;
     this.#judgedBySocket = judgedBySocket;
+  }
+
+  /** Where 'drain' is emitted for this stream's writes. */
+  get out(): Writable {
+    return this.#out;
   }
 
   control(frame: ControlFrame): Buffer {
@@ -69,12 +99,13 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   write(frames: Buffer[]): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    const chunk = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    const chunk = this.#chunked ? httpChunk(frames) : frames.length === 1 ? frames[0] : Buffer.concat(frames);
+    if (chunk === null) return;
     // The session writes its whole queue at once, so a queued ping is in this batch.
     if (this.#pingQueued) {
       this.#pingQueued = false;
-      res.write(chunk, this.#pingWritten);
-    } else res.write(chunk);
+      this.#out.write(chunk, this.#pingWritten);
+    } else this.#out.write(chunk);
   }
 
   readonly #pingWritten = (err?: Error | null): void => {
@@ -85,7 +116,10 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     this.res.destroy();
   }
 
-  /** A `close` event ends the response; it lingers until its bytes are out. */
+  /**
+   * A `close` event ends the response; it lingers until its bytes are out. Node frames this last
+   * chunk and the body's end itself, behind ours on the same socket.
+   */
   protected override close(reason: DisconnectReason): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
@@ -146,14 +180,15 @@ export class SseTransport {
       // When the stream ends, so does its connection: a zombie's socket must not idle on as keep-alive.
       connection: 'close',
     });
+    // The headers go out with the retry line, through Node: from here on the body is ours to write.
+    res.write(retryLine(this.#opts.retryMs * (0.5 + Math.random() * 0.5)));
     const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
     res.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'sse stream error'));
     res.on('close', () => {
       this.#lingering.finished(res);
       conn.session?.close('gone');
     });
-    res.on('drain', () => conn.session?.drained());
-    res.write(retryLine(this.#opts.retryMs * (0.5 + Math.random() * 0.5)));
+    conn.out.on('drain', () => conn.session?.drained());
     conn.session = this.#node.connect({ clientId: hs.clientId, deviceId: hs.deviceId, conn, cursor: hs.cursor, tokenExpiresAt: hs.tokenExpiresAt });
   }
 
