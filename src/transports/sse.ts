@@ -9,7 +9,7 @@ import { checkId } from '../core/ids.js';
 import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
-import { httpChunk, retryLine, sseEncoder } from './sse-frames.js';
+import { retryLine, sseChunkEncoder, sseEncoder } from './sse-frames.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 
@@ -36,27 +36,29 @@ export interface SseTransportOptions {
 }
 
 /**
- * Where a stream's bytes go once its headers are out. Normally the socket itself, framed by us
- * (`chunked`): one buffer, one `socket.write` per flush, none of `res.write`'s per-write chunk
- * header, cork and next-tick uncork. When Node does not chunk the body (an HTTP/1.0 client: the
- * body ends with the connection) the socket gets the bytes as they are. Through `res.write` only
- * when the response has no socket of its own yet (behind another response on its connection).
+ * Where a stream's bytes go once its headers are out, and in what encoding. Normally the socket
+ * itself, every event an HTTP chunk of its own ({@link sseChunkEncoder}): a turn's events are one
+ * `socket.write`, one syscall, without `res.write`'s chunk header, cork and next-tick uncork per
+ * write. When Node does not chunk the body (an HTTP/1.0 client: the body ends with the connection)
+ * the socket gets the events as they are. Through `res.write` only when the response has no socket
+ * of its own yet (queued behind another response on its connection).
  */
 interface StreamOut {
   readonly stream: Writable;
-  readonly chunked: boolean;
+  readonly encoder: Encoder;
 }
 
 function streamOut(res: ServerResponse): StreamOut {
   const socket = res.socket;
-  if (socket === null) return { stream: res, chunked: false };
-  return { stream: socket, chunked: res.chunkedEncoding };
+  if (socket === null) return { stream: res, encoder: sseEncoder };
+  return { stream: socket, encoder: res.chunkedEncoding ? sseChunkEncoder : sseEncoder };
 }
 
 /**
  * One SSE stream as the core sees it. It is its own encoder so that it sees each ping go by: a
  * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
- * for the answer (PROTOCOL.md "SSE liveness").
+ * for the answer (PROTOCOL.md "SSE liveness"). Every frame it encodes is in the body's framing
+ * ({@link streamOut}): a new kind of frame goes through `#enc` too.
  */
 class SseConnection extends StreamConnection implements TransportConnection, Encoder {
   readonly kind = KIND;
@@ -65,7 +67,7 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   readonly res: ServerResponse;
   readonly #transport: SseTransport;
   readonly #out: Writable;
-  readonly #chunked: boolean;
+  readonly #enc: Encoder;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
   #pingQueued = false;
@@ -77,7 +79,7 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     this.#transport = transport;
     this.res = res;
     this.#out = out.stream;
-    this.#chunked = out.chunked;
+    this.#enc = out.encoder;
     this.#judgedBySocket = judgedBySocket;
   }
 
@@ -88,19 +90,18 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
 
   control(frame: ControlFrame): Buffer {
     if (frame.type === 'ping' && this.#judgedBySocket) this.#pingQueued = true;
-    return sseEncoder.control(frame);
+    return this.#enc.control(frame);
   }
 
   notification(out: Outgoing, clientId: string, cursor: string): Buffer {
-    return sseEncoder.notification(out, clientId, cursor);
+    return this.#enc.notification(out, clientId, cursor);
   }
 
-  /** One socket write of the whole batch: the core calls this at most once per event-loop turn. */
+  /** One write of the whole batch: the core calls this at most once per event-loop turn. */
   write(frames: Buffer[]): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    const chunk = this.#chunked ? httpChunk(frames) : frames.length === 1 ? frames[0] : Buffer.concat(frames);
-    if (chunk === null) return;
+    const chunk = frames.length === 1 ? frames[0] : Buffer.concat(frames);
     // The session writes its whole queue at once, so a queued ping is in this batch.
     if (this.#pingQueued) {
       this.#pingQueued = false;
@@ -117,8 +118,8 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   }
 
   /**
-   * A `close` event ends the response; it lingers until its bytes are out. Node frames this last
-   * chunk and the body's end itself, behind ours on the same socket.
+   * A `close` event ends the response; it lingers until its bytes are out. It goes through Node,
+   * which frames it and the body's end itself, behind our writes on the same socket.
    */
   protected override close(reason: DisconnectReason): void {
     const res = this.res;
