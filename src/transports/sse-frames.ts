@@ -1,5 +1,5 @@
 import { DISCONNECTS } from '../core/disconnect.js';
-import { type ControlFrame, type Encoder, eventJson, notificationJsonHead } from '../core/frames.js';
+import { type ControlFrame, type Encoder, eventJson, notificationJsonHead, type Outgoing } from '../core/frames.js';
 
 /**
  * Server-Sent Events framing (PROTOCOL.md "SSE frames"): `event: <type>` and `data: <json>` with
@@ -25,6 +25,77 @@ function event(type: string, json: string, retryMs?: number): Buffer {
   return Buffer.from(`${retry}event: ${type}\ndata: ${json}\n\n`);
 }
 
+const CR = 13;
+const LF = 10;
+
+/**
+ * One HTTP/1.1 chunk (RFC 9112 §7.1) holding `payload`, as one buffer: `<size hex>\r\n`, the
+ * payload, `\r\n`. Never empty (an empty chunk would end the body): every SSE event has bytes.
+ */
+function httpChunk(payload: Buffer): Buffer {
+  const size = payload.length.toString(16);
+  const buf = Buffer.allocUnsafe(size.length + payload.length + 4);
+  let o = ascii(buf, 0, size);
+  buf[o++] = CR;
+  buf[o++] = LF;
+  buf.set(payload, o);
+  o += payload.length;
+  buf[o++] = CR;
+  buf[o] = LF;
+  return buf;
+}
+
+/**
+ * Writes an ASCII string byte for byte; returns the offset after it. Ids, cursors and chunk sizes
+ * are ASCII by construction and short: a loop the JIT compiles beats a call into Buffer#write.
+ */
+function ascii(buf: Buffer, o: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[o + i] = s.charCodeAt(i);
+  return o + s.length;
+}
+
+const ID = 'id: ';
+const CLIENT_ID = ',"clientId":"';
+const CURSOR = '","cursor":"';
+const END = '"}\n\n';
+
+/**
+ * A notification event, as one buffer, in an HTTP chunk of its own when `chunked`. Shared by every
+ * device (encoded once per notification): `\nevent: notification\ndata: {…head`. Per device:
+ * `id: <cursor>` before it and the recipient's `clientId` and `cursor` after it (as in the JSON
+ * encoder).
+ */
+function notificationEvent(out: Outgoing, clientId: string, cursor: string, chunked: boolean): Buffer {
+  let shared = out.cache.sse as Buffer | undefined;
+  if (shared === undefined) {
+    shared = Buffer.from(`\nevent: notification\ndata: ${notificationJsonHead(out.n)}`);
+    out.cache.sse = shared;
+  }
+  const n = ID.length + cursor.length + shared.length + CLIENT_ID.length + clientId.length + CURSOR.length + cursor.length + END.length;
+  const size = chunked ? n.toString(16) : '';
+  const buf = Buffer.allocUnsafe(chunked ? size.length + n + 4 : n);
+  let o = 0;
+  if (chunked) {
+    o = ascii(buf, o, size);
+    buf[o++] = CR;
+    buf[o++] = LF;
+  }
+  o = ascii(buf, o, ID);
+  o = ascii(buf, o, cursor);
+  buf.set(shared, o);
+  o += shared.length;
+  o = ascii(buf, o, CLIENT_ID);
+  o = ascii(buf, o, clientId);
+  o = ascii(buf, o, CURSOR);
+  o = ascii(buf, o, cursor);
+  o = ascii(buf, o, END);
+  if (chunked) {
+    buf[o++] = CR;
+    buf[o] = LF;
+  }
+  return buf;
+}
+
 /** The bytes of the SSE stream. Notifications share their bytes across devices except the cursor. */
 export const sseEncoder = {
   name: 'sse',
@@ -41,24 +112,28 @@ export const sseEncoder = {
     }
   },
   notification(out, clientId, cursor) {
-    // Shared: `\nevent: notification\ndata: {…head`; per device: `id: <cursor>` before it and the
-    // recipient's `clientId` and `cursor` after it (as in the JSON encoder).
-    let shared = out.cache.sse as Buffer | undefined;
-    if (shared === undefined) {
-      shared = Buffer.from(`\nevent: notification\ndata: ${notificationJsonHead(out.n)}`);
-      out.cache.sse = shared;
-    }
-    const head = `id: ${cursor}`;
-    const tail = `,"clientId":"${clientId}","cursor":"${cursor}"}\n\n`;
-    const buf = Buffer.allocUnsafe(head.length + shared.length + tail.length);
-    // ids and cursors are ASCII by construction: latin1 writes them byte for byte.
-    buf.write(head, 0, 'latin1');
-    shared.copy(buf, head.length);
-    buf.write(tail, head.length + shared.length, 'latin1');
-    return buf;
+    return notificationEvent(out, clientId, cursor, false);
   },
   event(out, clientId, cursor, counts) {
     // Inbox events resume like notifications: `id: <cursor>` too.
     return Buffer.from(`id: ${cursor}\nevent: ${out.n.kind}\ndata: ${eventJson(out, clientId, cursor, counts)}\n\n`);
+  },
+} satisfies Encoder;
+
+/**
+ * The same events, each already an HTTP/1.1 chunk: what a stream whose body the transport frames
+ * itself writes to its socket (see sse.ts). A notification is framed as it is built, in the same
+ * buffer; anything else is {@link sseEncoder}'s bytes in a chunk.
+ */
+export const sseChunkEncoder: Encoder = {
+  name: 'sse',
+  control(frame: ControlFrame): Buffer {
+    return httpChunk(sseEncoder.control(frame));
+  },
+  notification(out, clientId, cursor) {
+    return notificationEvent(out, clientId, cursor, true);
+  },
+  event(out, clientId, cursor, counts) {
+    return httpChunk(sseEncoder.event(out, clientId, cursor, counts));
   },
 } satisfies Encoder;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Auth, bearer } from '../auth/auth.js';
 import { codeOf, type DisconnectReason } from '../core/disconnect.js';
@@ -9,7 +10,7 @@ import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
 import type { InboxCounts } from '../core/types.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
-import { retryLine, sseEncoder } from './sse-frames.js';
+import { retryLine, sseChunkEncoder, sseEncoder } from './sse-frames.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 
@@ -36,9 +37,29 @@ export interface SseTransportOptions {
 }
 
 /**
+ * Where a stream's bytes go once its headers are out, and in what encoding. Normally the socket
+ * itself, every event an HTTP chunk of its own ({@link sseChunkEncoder}): a turn's events are one
+ * `socket.write`, one syscall, without `res.write`'s chunk header, cork and next-tick uncork per
+ * write. When Node does not chunk the body (an HTTP/1.0 client: the body ends with the connection)
+ * the socket gets the events as they are. Through `res.write` only when the response has no socket
+ * of its own yet (queued behind another response on its connection).
+ */
+interface StreamOut {
+  readonly stream: Writable;
+  readonly encoder: Encoder;
+}
+
+function streamOut(res: ServerResponse): StreamOut {
+  const socket = res.socket;
+  if (socket === null) return { stream: res, encoder: sseEncoder };
+  return { stream: socket, encoder: res.chunkedEncoding ? sseChunkEncoder : sseEncoder };
+}
+
+/**
  * One SSE stream as the core sees it. It is its own encoder so that it sees each ping go by: a
  * device without `?ack=1` cannot answer, and the moment its ping reaches the kernel stands in
- * for the answer (PROTOCOL.md "SSE liveness").
+ * for the answer (PROTOCOL.md "SSE liveness"). Every frame it encodes is in the body's framing
+ * ({@link streamOut}): a new kind of frame goes through `#enc` too.
  */
 class SseConnection extends StreamConnection implements TransportConnection, Encoder {
   readonly kind = KIND;
@@ -46,31 +67,43 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   readonly encoder: Encoder = this;
   readonly res: ServerResponse;
   readonly #transport: SseTransport;
+  readonly #out: Writable;
+  readonly #enc: Encoder;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
   #pingQueued = false;
 
+  /** Call once the headers are written: {@link streamOut} reads how Node frames the body. */
   constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
-    super(res);
+    const out = streamOut(res);
+    super(out.stream);
     this.#transport = transport;
     this.res = res;
+    this.#out = out.stream;
+    this.#enc = out.encoder;
     this.#judgedBySocket = judgedBySocket;
+  }
+
+  /** Where 'drain' is emitted for this stream's writes. */
+  get out(): Writable {
+    return this.#out;
   }
 
   control(frame: ControlFrame): Buffer {
     if (frame.type === 'ping' && this.#judgedBySocket) this.#pingQueued = true;
-    return sseEncoder.control(frame);
+    return this.#enc.control(frame);
   }
 
   notification(out: Outgoing, clientId: string, cursor: string): Buffer {
-    return sseEncoder.notification(out, clientId, cursor);
+    return this.#enc.notification(out, clientId, cursor);
   }
 
   event(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): Buffer {
-    return sseEncoder.event(out, clientId, cursor, counts);
+    // biome-ignore lint/style/noNonNullAssertion: both SSE encoders implement event()
+    return this.#enc.event!(out, clientId, cursor, counts);
   }
 
-  /** One socket write of the whole batch: the core calls this at most once per event-loop turn. */
+  /** One write of the whole batch: the core calls this at most once per event-loop turn. */
   write(frames: Buffer[]): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
@@ -78,8 +111,8 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     // The session writes its whole queue at once, so a queued ping is in this batch.
     if (this.#pingQueued) {
       this.#pingQueued = false;
-      res.write(chunk, this.#pingWritten);
-    } else res.write(chunk);
+      this.#out.write(chunk, this.#pingWritten);
+    } else this.#out.write(chunk);
   }
 
   readonly #pingWritten = (err?: Error | null): void => {
@@ -90,7 +123,10 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     this.res.destroy();
   }
 
-  /** A `close` event ends the response; it lingers until its bytes are out. */
+  /**
+   * A `close` event ends the response; it lingers until its bytes are out. It goes through Node,
+   * which frames it and the body's end itself, behind our writes on the same socket.
+   */
   protected override close(reason: DisconnectReason): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
@@ -151,14 +187,15 @@ export class SseTransport {
       // When the stream ends, so does its connection: a zombie's socket must not idle on as keep-alive.
       connection: 'close',
     });
+    // The headers go out with the retry line, through Node: from here on the body is ours to write.
+    res.write(retryLine(this.#opts.retryMs * (0.5 + Math.random() * 0.5)));
     const conn = new SseConnection(this, res, hs.query.get('ack') !== '1');
     res.on('error', (err) => this.#node.log.debug({ err, connectionId: conn.session?.connectionId }, 'sse stream error'));
     res.on('close', () => {
       this.#lingering.finished(res);
       conn.session?.close('gone');
     });
-    res.on('drain', () => conn.session?.drained());
-    res.write(retryLine(this.#opts.retryMs * (0.5 + Math.random() * 0.5)));
+    conn.out.on('drain', () => conn.session?.drained());
     conn.session = this.#node.connect({ clientId: hs.clientId, deviceId: hs.deviceId, conn, cursor: hs.cursor, tokenExpiresAt: hs.tokenExpiresAt });
   }
 

@@ -1,20 +1,18 @@
+import type { ServerResponse } from 'node:http';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/core/config.js';
 import { jsonEncoder, Outgoing } from '../../src/core/frames.js';
 import type { StoredNotification } from '../../src/core/types.js';
 import type { Herald } from '../../src/server.js';
-import { sseEncoder } from '../../src/transports/sse-frames.js';
+import { sseChunkEncoder, sseEncoder } from '../../src/transports/sse-frames.js';
 import { api, publishTo, startTestHerald, token, until } from '../support/herald.js';
 import { connectSse, refusedSse, SseDevice } from '../support/sse.js';
 
 const FAST_HEARTBEATS: ConfigInput = { HEARTBEAT_INTERVAL_MS: 50, HEARTBEAT_TIMEOUT_MS: 100, HEARTBEAT_MAX_MISSED: 2 };
 const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A raw HTTP/1.1 client that keeps the body's chunks as the server wrote them (chunked encoding
- * frames each write): the bytes on the wire, and how many writes carried them.
- */
+/** A raw HTTP/1.1 client that reads the chunked body itself and keeps its chunks as they came. */
 class RawSse implements AsyncDisposable {
   readonly socket: Socket;
   status = 0;
@@ -154,18 +152,78 @@ describe('SSE stream', () => {
     expect(b.toString()).toBe(`id: c2~y\nevent: notification\ndata: ${jsonEncoder.notification(out, 'bob', 'c2~y').toString()}\n\n`);
   });
 
-  it("coalesces one turn's events of a connection into one write", async () => {
+  it("the chunked encoder frames each event as one HTTP chunk holding the plain encoder's bytes", () => {
+    const n: StoredNotification = {
+      id: 'n1',
+      clientId: 'alice',
+      deviceId: null,
+      title: 'Ünïcode 🎉',
+      message: 'M',
+      service: 'default',
+      data: null,
+      ts: 1,
+      expiresAt: null,
+      pos: { ms: 5, seq: 0 },
+      prev: null,
+      epoch: 'e',
+    };
+    const out = new Outgoing(n);
+    const chunk = (b: Buffer) => {
+      const eol = b.indexOf('\r\n');
+      const size = Number.parseInt(b.subarray(0, eol).toString('latin1'), 16);
+      expect(b.length).toBe(eol + 2 + size + 2);
+      expect(b.subarray(-2).toString()).toBe('\r\n');
+      return b.subarray(eol + 2, eol + 2 + size);
+    };
+    expect(chunk(sseChunkEncoder.notification(out, 'alice', 'c1~x'))).toEqual(sseEncoder.notification(out, 'alice', 'c1~x'));
+    const close = { type: 'close', code: 4002, reason: 'replaced' } as const;
+    expect(chunk(sseChunkEncoder.control(close))).toEqual(sseEncoder.control(close));
+  });
+
+  it("coalesces one turn's events of a connection into one socket write", async () => {
     await using h = await startTestHerald();
     await using raw = await rawSse(h, 'alice', 'laptop');
-    const before = raw.chunks.length;
+    const conn = h.node.hub.device('alice', 'laptop')?.session?.conn as unknown as { res: ServerResponse };
+    const socket = conn.res.socket as Socket;
+    const written: Buffer[] = [];
+    const write = socket.write;
+    socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      if (Buffer.isBuffer(chunk) && chunk.includes('event: notification')) written.push(chunk);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as Socket['write'];
     const items = Array.from({ length: 10 }, (_, i) => ({ clientId: 'alice', title: `t${i}`, message: 'm' }));
     const res = await api(h, 'POST', '/api/v1/batch', { items });
     expect(res.body.accepted).toBe(10);
     await raw.waitForText('"title":"t9"');
     await settle();
-    const written = raw.chunks.slice(before).filter((c) => c.includes('event: notification'));
     expect(written).toHaveLength(1);
     expect(written[0].toString().split('event: notification').length - 1).toBe(10);
+    expect(raw.text.split('event: notification').length - 1).toBe(10);
+  });
+
+  it('speaks to an HTTP/1.0 client without chunked encoding: the events as they are, the body ending with the connection', async () => {
+    await using h = await startTestHerald();
+    const url = new URL(h.url);
+    const socket = tcpConnect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    const received: Buffer[] = [];
+    socket.on('data', (d) => received.push(d));
+    const ended = new Promise<void>((r) => socket.once('close', () => r()));
+    const params = new URLSearchParams({ device: 'laptop', token: await token('alice') });
+    socket.write(`GET /sse?${params} HTTP/1.0\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`);
+    const text = () => Buffer.concat(received).toString('utf8');
+    await until(() => text().includes('event: welcome'), 5000, 'the welcome');
+    const r = await publishTo(h, 'alice', { title: 'Hi', message: 'm' });
+    await until(() => text().includes(r.body.id), 5000, 'the notification');
+    h.node.remove('alice', 'laptop');
+    await ended;
+    const [head, body] = text().split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.toLowerCase()).not.toContain('transfer-encoding');
+    expect(body).toMatch(/^retry: \d+\n\nevent: welcome\ndata: \{/);
+    expect(body).toContain(`"id":"${r.body.id}"`);
+    expect(body).not.toContain('\r\n');
+    expect(body).toMatch(/event: close\ndata: \{[^\n]*"reason":"removed"[^\n]*\}\n\n$/);
   });
 
   it('a HEAD request opens no stream', async () => {
