@@ -98,14 +98,25 @@ export class InboxService {
     return out;
   }
 
+  /** Whether `n` is a `state` event lacking counts for a device of its client attached here (BrokerContext.needsCounts). */
+  needsCountsHere(n: StoredNotification): boolean {
+    return n.kind === 'state' && n.clientId !== null && !covers(n.counts, this.localDevices(n.clientId));
+  }
+
   /**
-   * A `state` event with counts for `deviceIds` (and those it already names), read now. When the
-   * read fails the event goes as it is: its frames then carry no counts, and the devices resync
-   * from the listing; a change must not be held back by a count.
+   * Entries of one stream (a gap repair's, or one that arrived from another node), each `state`
+   * event among them with the counts of the client's devices attached here, read once now: after
+   * every one of them was stored, so as new as each (BrokerContext.counted). When the read fails
+   * they go as they are: their frames then carry no counts, and the devices resync from the
+   * listing; a change is never held back by a count.
    */
-  async withCountsFor(n: StoredNotification, deviceIds: Iterable<string>): Promise<StoredNotification> {
-    if (n.kind !== 'state' || n.clientId === null || covers(n.counts, deviceIds)) return n;
-    return this.#counted(n, deviceIds);
+  async countedHere(entries: StoredNotification[]): Promise<StoredNotification[]> {
+    const first = entries.find((n) => n.kind === 'state' && n.clientId !== null);
+    if (!first) return entries;
+    const counted = await this.#counted(first, this.localDevices(first.clientId as string));
+    const counts = counted.counts;
+    if (!counts) return entries;
+    return entries.map((n) => (n === first ? counted : n.kind === 'state' ? withCounts(n, counts) : n));
   }
 
   async #counted(n: StoredNotification, deviceIds: Iterable<string>): Promise<StoredNotification> {

@@ -3,7 +3,7 @@ import type { Broker } from './broker.js';
 import type { HeraldConfig } from './config.js';
 import { type Cursor, decodeCursor, encodeCursor, START } from './cursor.js';
 import { HeraldError, invalid } from './errors.js';
-import { countsFor, covers } from './event-counts.js';
+import { countsFor } from './event-counts.js';
 import { Outgoing } from './frames.js';
 import { Hub } from './hub.js';
 import { checkId } from './ids.js';
@@ -100,33 +100,9 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const inbox = this.inbox;
     await this.broker.start(this.hub, {
       store: this.store,
-      needsCounts: (n) => n.kind === 'state' && n.clientId !== null && !covers(n.counts, inbox.localDevices(n.clientId)),
-      counted: async (entries) => {
-        const out: StoredNotification[] = [];
-        let counted: Map<string, StoredNotification> | null = null;
-        for (const n of entries) {
-          if (n.kind !== 'state' || n.clientId === null) {
-            out.push(n);
-            continue;
-          }
-          // One read for the batch (one stream: one client), after every entry in it was stored.
-          counted ??= await this.#countAll(entries, inbox.localDevices(n.clientId));
-          out.push(counted.get(n.id) ?? n);
-        }
-        return out;
-      },
+      needsCounts: (n) => inbox.needsCountsHere(n),
+      counted: (entries) => inbox.countedHere(entries),
     });
-  }
-
-  /** The `state` events of `entries` with current counts for `devices`, by event id. */
-  async #countAll(entries: StoredNotification[], devices: string[]): Promise<Map<string, StoredNotification>> {
-    const states = entries.filter((n) => n.kind === 'state');
-    const out = new Map<string, StoredNotification>();
-    if (states.length === 0) return out;
-    const first = await this.inbox.withCountsFor(states[0], devices);
-    out.set(first.id, first);
-    for (const n of states.slice(1)) out.set(n.id, first.counts ? { ...n, counts: first.counts } : n);
-    return out;
   }
 
   /** Registers a cleanup callback for shutdown (run last-registered first). */
