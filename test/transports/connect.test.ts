@@ -3,10 +3,17 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { describe, expect, it } from 'vitest';
-import { GetStatsRequestSchema, Notifications, StatsSchema } from '../../src/gen/herald/v1/notifications_pb.js';
-import { bearerHeaders, connectWeb, esToFrame } from '../support/connect.js';
+import {
+  GetStatsRequestSchema,
+  type Notification,
+  NotificationSchema,
+  Notifications,
+  StatsSchema,
+  SubscribeRequestSchema,
+} from '../../src/gen/herald/v1/notifications_pb.js';
+import { bearerHeaders, connectClient, connectWeb, esToFrame } from '../support/connect.js';
 import { bearerMd, grpcClient, rpc } from '../support/grpc.js';
-import { API_KEY, api, publishTo, startTestHerald, token } from '../support/herald.js';
+import { API_KEY, api, publishTo, startTestHerald, token, until } from '../support/herald.js';
 
 /**
  * What the transport contract (contract.test.ts, gRPC-Web and Connect columns) does not show of the
@@ -49,6 +56,47 @@ describe('herald.v1.Notifications on the HTTP port', () => {
     const len = body.readUInt32BE(1);
     expect(fromBinary(StatsSchema, body.subarray(5, 5 + len))).toMatchObject({ state: 'running' });
     expect(body.subarray(5 + len + 5).toString()).toMatch(/grpc-status: ?0/);
+  });
+
+  it('streams as grpc-web-text: each message base64 on its own, the welcome then a notification', async () => {
+    await using h = await startTestHerald();
+    const tok = await token('alice');
+    const { client, close } = connectClient(h, 'grpc-web');
+    await client.addConnection({ clientId: 'alice', deviceId: 'phone' }, { headers: bearerHeaders(tok) });
+    close();
+    const abort = new AbortController();
+    const res = await fetch(`${h.url}${PATH}/StreamNotifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/grpc-web-text', 'x-grpc-web': '1', authorization: `Bearer ${tok}` },
+      body: envelope(toBinary(SubscribeRequestSchema, create(SubscribeRequestSchema, { connectionId: 'alice:phone' }))).toString('base64'),
+      signal: abort.signal,
+    });
+    expect(res.headers.get('content-type')).toMatch(/^application\/grpc-web-text/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    let bytes = Buffer.alloc(0);
+    const next = async (): Promise<Notification> => {
+      for (;;) {
+        if (bytes.length >= 5 && bytes.length >= 5 + bytes.readUInt32BE(1)) {
+          const len = bytes.readUInt32BE(1);
+          const m = fromBinary(NotificationSchema, bytes.subarray(5, 5 + len));
+          bytes = bytes.subarray(5 + len);
+          return m;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += Buffer.from(value).toString('latin1');
+        const whole = text.length - (text.length % 4);
+        const groups = text.slice(0, whole).match(/.{4}/g) ?? [];
+        text = text.slice(whole);
+        bytes = Buffer.concat([bytes, ...groups.map((g) => Buffer.from(g, 'base64'))]);
+      }
+    };
+    expect(await next()).toMatchObject({ type: 'welcome', connectionId: 'alice:phone' });
+    const r = await publishTo(h, 'alice', { title: 'as text', message: 'm' });
+    expect(await next()).toMatchObject({ type: 'notification', id: r.body.id, title: 'as text' });
+    abort.abort();
+    await until(() => h.node.hub.device('alice', 'phone')?.state === 'detached', 5000, 'detached');
   });
 
   it('streams as Connect JSON; errors carry the stable code in their metadata', async () => {

@@ -9,7 +9,10 @@ const PREFACE_START = Buffer.from('PRI ');
 export interface H2cListener {
   /** Open HTTP/2 sessions. */
   readonly sessions: ReadonlySet<Http2Session>;
-  /** Asks every open HTTP/2 session to close (GOAWAY), then destroys those still open after `graceMs`. */
+  /**
+   * Drops connections that have not said what they speak, asks every open HTTP/2 session to close
+   * (GOAWAY), then destroys those still open after `graceMs`.
+   */
   close(graceMs: number): Promise<void>;
 }
 
@@ -30,11 +33,20 @@ export function acceptH2c(server: HttpServer, handler: (req: Http2ServerRequest,
   });
   const http1 = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
+  // Sockets that have not said which protocol they speak: neither server knows them yet, so their
+  // time limit and their end at shutdown are this listener's.
+  const undecided = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     let head: Buffer = Buffer.alloc(0);
+    undecided.add(socket);
+    const silent = () => socket.destroy();
+    socket.setTimeout(server.headersTimeout || 60_000, silent);
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       if (head.length < PREFACE_START.length && head.equals(PREFACE_START.subarray(0, head.length))) return;
+      undecided.delete(socket);
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
       socket.off('data', onData);
       socket.pause();
       socket.unshift(head);
@@ -45,12 +57,14 @@ export function acceptH2c(server: HttpServer, handler: (req: Http2ServerRequest,
       }
     };
     socket.on('data', onData);
-    // A socket that closes or fails before saying anything needs no server.
+    socket.once('close', () => undecided.delete(socket));
+    // A socket that fails before saying anything needs no server.
     socket.once('error', () => socket.destroy());
   });
   return {
     sessions,
     async close(graceMs) {
+      for (const socket of undecided) socket.destroy();
       const open = [...sessions];
       for (const s of open) s.close();
       if (open.length === 0) return;
