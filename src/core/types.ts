@@ -1,3 +1,4 @@
+import type { InboxItemState, InboxItemContent as WireItemContent } from '../protocol/frames.js';
 import type { DeviceView, PublishBody } from '../protocol/json-shapes.js';
 import type { Cursor, StreamPos } from './cursor.js';
 
@@ -75,36 +76,16 @@ export interface EventCounts {
   devices: Record<string, InboxCounts>;
 }
 
-/** Per-client state of one inbox item, shared by all the client's devices: ms since the epoch, or null. */
-export interface ItemState {
-  seenAt: number | null;
-  readAt: number | null;
-  archivedAt: number | null;
-}
+/** Per-client state of one inbox item, shared by all the client's devices (the wire's shape, protocol/frames.ts). */
+export type ItemState = InboxItemState;
 
 /**
- * An inbox item's content (PROTOCOL.md "Inbox"): the notification's fields plus its version. What
- * an `update` event carries. `clientId` is the listing client in a listing, absent in a broadcast's
- * `update` event (broadcast updates are global).
+ * An inbox item's content (PROTOCOL.md "Inbox"): the wire's shape (protocol/frames.ts), with
+ * `data` always present on the server side (null when the publisher gave none). What an `update`
+ * event carries.
  */
-export interface InboxItemContent {
-  id: string;
-  clientId?: string;
-  /** Set on a device-targeted item. */
-  deviceId?: string;
-  /** Set on a broadcast. */
-  broadcast?: true;
-  title: string;
-  message: string;
-  service: string;
+export interface InboxItemContent extends WireItemContent {
   data: unknown;
-  /** When the notification was published, ms since the epoch. */
-  ts: number;
-  /** 1, then +1 per update. */
-  version: number;
-  /** ms since the epoch: `ts` until the first update. */
-  updatedAt: number;
-  collapseKey?: string;
 }
 
 /** An item as `GET /me/notifications` lists it: its content and the client's state of it. */
