@@ -15,7 +15,7 @@ import { registerInboxRoutes } from './inbox-routes.js';
 import { registerJsonParser } from './json-body.js';
 import { Metrics } from './metrics.js';
 import { registerPublisherRoutes } from './publisher.js';
-import { registerRedisErrorMetrics } from './redis-metrics.js';
+import { registerRedisMetrics } from './redis-metrics.js';
 
 /** The HTTP side of a node: publisher API, device endpoints, health and metrics. */
 export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Promise<FastifyInstance> {
@@ -33,7 +33,7 @@ export async function buildApp(node: HeraldNode, auth: Auth, logger: Logger): Pr
   });
   const metrics = new Metrics(node);
   app.decorate('herald', { node, auth, metrics });
-  registerRedisErrorMetrics(metrics.registry, Boolean(node.config.REDIS_URL), () => ({
+  registerRedisMetrics(metrics.registry, Boolean(node.config.REDIS_URL), () => ({
     store: node.store,
     broker: node.broker,
     push: app.herald.push?.store,

@@ -33,6 +33,8 @@ export interface RedisBrokerOptions {
 export interface ClusterStats {
   /** Every Redis command or script that failed, whatever it was for. */
   redisErrors: number;
+  /** Commands written to Redis by both connections (`herald_redis_commands_total{component="broker"}`). */
+  redisCommands: number;
   gapsRepaired: number;
   kicksSent: number;
   deadNodesCleaned: number;

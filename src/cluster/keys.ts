@@ -27,9 +27,14 @@ export class ClusterKeys {
     return `${this.inboxPrefix}${nodeId}`;
   }
 
-  /** Channel: broadcast notifications, to every node. */
-  get broadcast(): string {
-    return `${this.prefix}broadcast`;
+  /**
+   * Channel of a stream's new entries (a client's; null: the broadcast stream's), subscribed by the
+   * nodes that hold it. Its hash tag is the stream's (`{client}`, or `{!broadcast}` as the Redis
+   * store names the broadcast stream's keys), so a script on the stream's keys can publish to it
+   * with `SPUBLISH` in the same slot.
+   */
+  channel(clientId: string | null): string {
+    return `${this.prefix}{${clientId ?? '!broadcast'}}:ch`;
   }
 
   /** Sorted set: node id → its last heartbeat (ms). */

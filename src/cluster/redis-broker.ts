@@ -4,7 +4,9 @@ import type { Cursor } from '../core/cursor.js';
 import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
-import type { ClientView, StoredNotification } from '../core/types.js';
+import type { ClientView, Publication, StoredNotification, Target } from '../core/types.js';
+import { StreamChannels } from './channels.js';
+import { countCommands } from '../store/redis-commands.js';
 import { ClusterPresence } from './cluster-presence.js';
 import type { ClusterContext, ClusterStats, RedisBrokerOptions } from './context.js';
 import { NodeControl } from './control.js';
@@ -13,7 +15,7 @@ import { Membership, type NodeMember } from './membership.js';
 import { OrderedDelivery } from './ordered-delivery.js';
 import { ClusterScripts } from './redis-scripts.js';
 import { ClusterRegistry } from './registry.js';
-import { decodeWire, encodeWire } from './wire.js';
+import { decodeWire, encodeWire, notificationFrame } from './wire.js';
 
 export type { ClusterStats, RedisBrokerOptions } from './context.js';
 
@@ -24,18 +26,27 @@ interface Parts {
   control: NodeControl;
   registry: ClusterRegistry;
   membership: Membership;
+  channels: StreamChannels;
 }
 
 /**
  * Several nodes on one Redis: the composition of node membership ({@link Membership}), the
  * distributed registry ({@link ClusterRegistry}), control between nodes ({@link NodeControl}),
- * ordered delivery with gap repair ({@link StreamOrder}) and cluster presence
- * ({@link ClusterPresence}). This file owns the two connections (commands; pub/sub), wires the
- * hub's events to the parts, routes publishes, and recovers after a Redis outage.
+ * ordered delivery with gap repair ({@link StreamOrder}), cluster presence
+ * ({@link ClusterPresence}) and the stream channels a node follows ({@link StreamChannels}). This
+ * file owns the two connections (commands; pub/sub), wires the hub's events to the parts, routes
+ * publishes, and recovers after a Redis outage.
+ *
+ * A publish is one Redis command (issue 17): with the Redis store on the same server, the store's
+ * append script also publishes the entry on its stream's channel and counts the attached target
+ * devices ({@link publication}); with another store, one route script does the publish and the
+ * count. Nodes subscribe to the channels of the clients they hold, so routing reads no registry.
+ * Sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`) when the server has it (Redis ≥ 7): on Redis Cluster a
+ * stream's messages stay on the shard of its slot.
  */
 export class RedisBroker implements Broker {
   readonly kind = 'redis' as const;
-  readonly stats: ClusterStats = { redisErrors: 0, gapsRepaired: 0, kicksSent: 0, deadNodesCleaned: 0, malformedMessages: 0 };
+  readonly stats: ClusterStats = { redisErrors: 0, redisCommands: 0, gapsRepaired: 0, kicksSent: 0, deadNodesCleaned: 0, malformedMessages: 0 };
   readonly #o: RedisBrokerOptions;
   readonly #keys: ClusterKeys;
   readonly #cmd: Redis;
@@ -43,6 +54,10 @@ export class RedisBroker implements Broker {
   readonly #scripts: ClusterScripts;
   #presence: ClusterPresence | null = null;
   #parts: Parts | null = null;
+  /** Sharded pub/sub for stream channels (known at start: the server's version). */
+  #sharded = false;
+  /** Whether the store's appends can publish for us: the Redis store on this broker's server. */
+  readonly #storePublishes: boolean;
   #closed = false;
   #wasDown = false;
 
@@ -58,6 +73,8 @@ export class RedisBroker implements Broker {
     };
     this.#cmd = new Redis(opts.url, { ...base, connectionName: `herald-broker-${opts.nodeId}` });
     this.#sub = new Redis(opts.url, { ...base, enableOfflineQueue: true, connectionName: `herald-sub-${opts.nodeId}` });
+    countCommands(this.#cmd, this.stats);
+    countCommands(this.#sub, this.stats);
     let lastError = '';
     const onError = (err: Error) => {
       // ioredis repeats the same error on every reconnect attempt: log each kind once per outage.
@@ -75,6 +92,7 @@ export class RedisBroker implements Broker {
       }
     });
     this.#scripts = new ClusterScripts(this.#cmd, this.#keys);
+    this.#storePublishes = sameServer(opts.store, this.#cmd);
   }
 
   /** A Redis call failed: counted (every one) and logged with its error. */
@@ -97,17 +115,25 @@ export class RedisBroker implements Broker {
     const presence = this.#presence;
     if (!presence || hub.presence !== presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
     const parts = this.#build(hub, presence, ctx ?? { store: this.#o.store, needsCounts: () => false, counted: async (entries) => entries });
-    this.#parts = parts;
     await this.#cmd.connect();
     await this.#sub.connect();
-    this.#sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.#onMessage(message));
-    await this.#sub.subscribe(this.#keys.inbox(this.#o.nodeId), this.#keys.broadcast);
+    this.#sharded = redisMajor(await this.#cmd.info('server')) >= 7;
+    const channels = new StreamChannels(this.#sub, this.#keys, hub, this.#sharded);
+    this.#parts = { ...parts, channels };
+    const onMessage = (_channel: Buffer, message: Buffer) => this.#onMessage(message);
+    this.#sub.on('messageBuffer', onMessage);
+    this.#sub.on('smessageBuffer', onMessage);
+    await this.#sub.subscribe(this.#keys.inbox(this.#o.nodeId));
+    await channels.start();
     hub.on('attached', (s) => parts.registry.claim(s));
-    hub.on('detached', (s, reason, removed) => parts.registry.release(s, reason, removed));
+    hub.on('detached', (s, reason, removed) => {
+      parts.registry.release(s, reason, removed);
+      channels.left(s.device.clientId, (err) => this.#failed('unsubscribe', err));
+    });
     await parts.membership.start();
   }
 
-  #build(hub: Hub, presence: ClusterPresence, brokerCtx: BrokerContext): Parts {
+  #build(hub: Hub, presence: ClusterPresence, brokerCtx: BrokerContext): Omit<Parts, 'channels'> {
     const o = this.#o;
     const ctx: ClusterContext = {
       opts: o,
@@ -135,17 +161,39 @@ export class RedisBroker implements Broker {
     return this.#parts;
   }
 
-  async route(n: StoredNotification): Promise<number> {
+  get #command(): 'PUBLISH' | 'SPUBLISH' {
+    return this.#sharded ? 'SPUBLISH' : 'PUBLISH';
+  }
+
+  /** The store's append publishes for us when it is the Redis store on this server (see the class comment). */
+  publication(target: Target): Publication | undefined {
+    if (!this.#storePublishes || !this.#parts) return undefined;
+    const clientId = target.kind === 'broadcast' ? null : target.clientId;
+    return {
+      command: this.#command,
+      channel: this.#keys.channel(clientId),
+      registry: clientId === null ? null : this.#keys.reg(clientId),
+      ...notificationFrame(this.#o.nodeId),
+    };
+  }
+
+  follow(clientId: string): Promise<void> {
+    return this.#started.channels.follow(clientId);
+  }
+
+  async route(n: StoredNotification, reached?: number): Promise<number> {
     const parts = this.#parts;
     if (!parts) return 0;
     const local = parts.delivery.routed(n);
+    // Published by the store's append already: `reached` counted the targets cluster-wide.
+    if (reached !== undefined) return n.clientId === null ? local : reached;
     const payload = encodeWire({ kind: 'notification', origin: this.#o.nodeId, notification: n });
     if (n.clientId === null) {
-      await this.#cmd.publish(this.#keys.broadcast, payload).catch((err) => this.#failed('broadcast publish', err));
+      await this.#cmd.call(this.#command, this.#keys.channel(null), payload).catch((err) => this.#failed('broadcast publish', err));
       return local;
     }
     try {
-      return await parts.registry.route(n.clientId, n.deviceId, payload, n.excludeDevices);
+      return await this.#scripts.route(this.#command, n.clientId, n.deviceId, payload, n.excludeDevices);
     } catch (err) {
       // Stored already: devices elsewhere get it on their next resume (or the gap repair).
       this.#failed('route', err);
@@ -212,4 +260,18 @@ export class RedisBroker implements Broker {
       this.#cmd.disconnect();
     });
   }
+}
+
+/** The major version in an `INFO server` reply (0 when it is not there). */
+function redisMajor(info: string): number {
+  return Number(/^redis_version:(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+/** Whether `store` is a Redis store whose connection goes to the same server (and database) as `cmd`. */
+function sameServer(store: unknown, cmd: Redis): boolean {
+  const r = (store as { kind?: string; redis?: Redis }).redis;
+  if ((store as { kind?: string }).kind !== 'redis' || !r?.options) return false;
+  const a = r.options;
+  const b = cmd.options;
+  return a.host === b.host && a.port === b.port && (a.db ?? 0) === (b.db ?? 0) && a.path === b.path;
 }

@@ -144,25 +144,20 @@ return {epoch, nextEpoch(KEYS[2])}
 `;
 
 /**
- * Publish a stored notification to the nodes holding its target devices (not to every node), and
- * count the attached target devices cluster-wide, but for the excluded ones (a node holding only
- * excluded devices still gets it: its stream position moves on without a gap to repair).
- * KEYS reg. ARGV channelPrefix selfNode payload device excluded (comma-separated device ids).
+ * Publish a stored notification on its client's channel (the nodes holding the client subscribe to
+ * it) and count the attached target devices cluster-wide, but for the excluded ones. For a store
+ * that cannot publish in its own append (memory, PostgreSQL); the Redis store does both in its
+ * append script. KEYS reg. ARGV command (PUBLISH or SPUBLISH) channel payload device excluded
+ * (comma-separated device ids).
  */
 export const ROUTE_LUA = `
-local nodes, count, excluded = {}, 0, {}
+local count, excluded = 0, {}
 for d in string.gmatch(ARGV[5] or '', '[^,]+') do excluded[d] = true end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
-  if ARGV[4] == '' or all[i] == ARGV[4] then
-    local v = cjson.decode(all[i + 1])
-    if v.st == 'a' then
-      if not excluded[all[i]] then count = count + 1 end
-      if v.n ~= ARGV[2] then nodes[v.n] = true end
-    end
-  end
+  if (ARGV[4] == '' or all[i] == ARGV[4]) and not excluded[all[i]] and cjson.decode(all[i + 1]).st == 'a' then count = count + 1 end
 end
-for n in pairs(nodes) do redis.call('PUBLISH', ARGV[1] .. n, ARGV[3]) end
+redis.call(ARGV[1], ARGV[2], ARGV[3])
 return count
 `;
 
@@ -286,9 +281,10 @@ export class ClusterScripts {
     return { disconnectEpoch: Number(disc), offlineEpoch: Number(off) };
   }
 
-  /** Publishes `payload` to the other nodes holding the target devices; the attached targets cluster-wide, `excluded` not counted. */
-  async route(clientId: string, deviceId: string | null, selfNode: string, payload: string, excluded: readonly string[] = []): Promise<number> {
-    return Number(await this.#run.heraldRoute(this.#keys.reg(clientId), this.#keys.inboxPrefix, selfNode, payload, deviceId ?? '', excluded.join(',')));
+  /** Publishes `payload` on the client's channel with `command`; the attached targets cluster-wide, `excluded` not counted. */
+  async route(command: 'PUBLISH' | 'SPUBLISH', clientId: string, deviceId: string | null, payload: string, excluded: readonly string[] = []): Promise<number> {
+    const k = this.#keys;
+    return Number(await this.#run.heraldRoute(k.reg(clientId), command, k.channel(clientId), payload, deviceId ?? '', excluded.join(',')));
   }
 
   /** Drops a registration detached before `olderThan`; whether it did. */

@@ -16,8 +16,8 @@ const NO_FIGURES: DeviceFigures = { lastHeartbeatAt: null, lastNotificationAt: n
 /**
  * The distributed registry: which node holds each device's stream, attached or detached, in one
  * Redis hash per client changed only by the Lua scripts. Claims (replacement and the device limit
- * across nodes), releases, presence transitions, the cluster-wide client view, and routing a
- * notification to the nodes that hold its client.
+ * across nodes), releases, presence transitions and the cluster-wide client view. Routing reads
+ * no registry: nodes subscribe to the channels of the clients they hold (channels.ts).
  */
 export class ClusterRegistry {
   readonly #ctx: ClusterContext;
@@ -186,10 +186,6 @@ export class ClusterRegistry {
     return f ?? NO_FIGURES;
   }
 
-  /** Publishes to the other nodes holding the notification's targets; the attached targets cluster-wide, but for `excluded`. */
-  route(clientId: string, deviceId: string | null, payload: string, excluded?: readonly string[]): Promise<number> {
-    return this.#ctx.scripts.route(clientId, deviceId, this.#ctx.nodeId, payload, excluded);
-  }
 }
 
 function deviceViewOf(clientId: string, deviceId: string, e: RegistryEntry, f: DeviceFigures): DeviceView {

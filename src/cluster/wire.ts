@@ -2,9 +2,10 @@ import { type Cursor, decodeCursor, encodeCursor, type StreamPos } from '../core
 import type { StoredNotification } from '../core/types.js';
 
 /**
- * Messages between nodes on Redis pub/sub (a node's inbox channel, and the broadcast channel).
- * On the wire they are short JSON objects with one-letter fields, because every notification is
- * published once per node that holds its client; this file is the only one that knows them:
+ * Messages between nodes on Redis pub/sub (a stream's channel: notifications; a node's inbox
+ * channel: kicks and answers). On the wire they are short JSON objects with one-letter fields;
+ * this file is the only one that knows them (the store's append script writes a notification
+ * message from {@link notificationFrame}):
  *
  * - `{k:'n', o: originNode, n: StoredNotification}`: a notification or an inbox event (with its
  *   `kind`, `event`, and on a `state` event the `counts` read for the client's devices) to hand to
@@ -43,6 +44,15 @@ export interface AnswerMessage {
   deviceId: string;
   sessionId: string;
   cursor: Cursor | null;
+}
+
+/**
+ * A notification message written by someone else (the Redis store's append script, which knows
+ * the stored notification only as it runs): `head` + the StoredNotification JSON object + `tail`
+ * is exactly what {@link encodeWire} makes of a `notification` message from `origin`.
+ */
+export function notificationFrame(origin: string): { head: string; tail: string } {
+  return { head: `{"k":"n","o":${JSON.stringify(origin)},"n":`, tail: '}' };
 }
 
 /** The JSON text of a message, as other nodes decode it with {@link decodeWire}. */

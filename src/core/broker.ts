@@ -2,7 +2,7 @@ import type { Cursor } from './cursor.js';
 import type { Hub } from './hub.js';
 import type { PresenceTracker } from './presence.js';
 import type { TransportKind } from './session.js';
-import type { ClientView, Store, StoredNotification } from './types.js';
+import type { ClientView, Publication, Store, StoredNotification, Target } from './types.js';
 
 /**
  * What a broker gets from its node at start besides the hub: the store (gaps are read from it)
@@ -62,7 +62,20 @@ export interface Broker {
    * was handed to at once: cluster-wide for client and device targets (the publish answer's
    * `delivered`), for broadcasts the devices on this node; on a Redis failure, this node's count.
    */
-  route(n: StoredNotification): Promise<number>;
+  route(n: StoredNotification, reached?: number): Promise<number>;
+  /**
+   * How the store should publish a new entry of `target`'s stream in its own append (one Redis
+   * round trip per publish, issue 17), or undefined when the broker publishes itself. When the
+   * store honoured it (`AppendResult.reached` set), {@link route} gets `reached` and only hands the
+   * entry to this node's sessions.
+   */
+  publication?(target: Target): Publication | undefined;
+  /**
+   * Resolves once this node receives whatever is published to the client's stream from now on (a
+   * cluster: the client's channel is subscribed). A stream's replay is read only after it, so no
+   * entry falls between the replay and live delivery. Rejects when that cannot be set up.
+   */
+  follow?(clientId: string): Promise<void>;
   /** Cluster-wide checks before a stream starts (client limit with policy `reject`). */
   admit?(clientId: string, deviceId: string): Promise<void>;
   /** Hands a heartbeat answer / ack to the node holding the device's stream; whether there is one. */

@@ -125,7 +125,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const now = Date.now();
     let appended: Awaited<ReturnType<Store['append']>>;
     try {
-      appended = await this.store.append(target, input, now);
+      appended = await this.store.append(target, input, now, this.broker.publication?.(target));
     } catch (err) {
       throw new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', 'the store could not keep the notification; nothing was published', { cause: err });
     }
@@ -134,7 +134,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const cursor = encodeCursor(n.clientId === null ? { c: null, ce: null, b: n.pos, be: n.epoch } : { c: n.pos, ce: n.epoch, b: null, be: null });
     if (appended.duplicate) return { id: n.id, cursor, delivered: 0, stored: appended.stored };
     this.hub.stats.published++;
-    const delivered = await this.broker.route(n);
+    const delivered = await this.broker.route(n, appended.reached);
     this.emit('published', n, delivered);
     return { id: n.id, cursor, delivered, stored: appended.stored };
   }
@@ -173,6 +173,10 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
         const acked = await this.store.getClientAcked(p.clientId);
         after = { ...START, c: acked?.pos ?? null, ce: acked?.epoch ?? null };
       }
+      if (session.state !== 'replaying') return;
+      // Live delivery first (the cluster's channel of the client), then the replay: whatever is
+      // published after the read arrives live, whatever before is in it (duplicates are dropped).
+      await this.broker.follow?.(p.clientId);
       if (session.state !== 'replaying') return;
       const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null, register: true }, Date.now());
       // Read after the replay: as new as every change it holds, so its `state` frames carry these.

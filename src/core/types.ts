@@ -181,6 +181,30 @@ export interface AppendResult {
   duplicate: boolean;
   /** false when ttlMs was 0 (live only). */
   stored: boolean;
+  /**
+   * Set when the store published the new entry itself as asked by a {@link Publication} (not for a
+   * duplicate): the attached target devices cluster-wide, excluded ones not counted (0 for a
+   * broadcast, whose `delivered` is the accepting node's own count).
+   */
+  reached?: number;
+}
+
+/**
+ * How a store that shares the cluster's Redis publishes a new entry in the append's own round trip
+ * (issue 17: one command per publish), instead of the broker publishing it after. Given by the
+ * broker (`Broker.publication`); a store that cannot honour it ignores it and leaves
+ * `AppendResult.reached` unset, and the broker then publishes on its own.
+ */
+export interface Publication {
+  /** `PUBLISH` or `SPUBLISH` (sharded pub/sub: Redis ≥ 7, in the stream's own slot). */
+  command: 'PUBLISH' | 'SPUBLISH';
+  /** The stream's channel (a client's, or the broadcast stream's), in the stream's hash slot. */
+  channel: string;
+  /** The client's registry hash (same slot), whose attached entries are counted; null for a broadcast. */
+  registry: string | null;
+  /** The message is `head` + the new entry as a StoredNotification JSON object + `tail`. */
+  head: string;
+  tail: string;
 }
 
 /** What a device missed: asked when a stream starts. */
@@ -235,7 +259,7 @@ export interface Store {
    * previous item with that key that is still listed (it leaves listings and counts; the new entry's
    * `replaces` names it; no event). `excludeDevices` is kept on the entry.
    */
-  append(target: Target, input: PublishInput, now: number): Promise<AppendResult>;
+  append(target: Target, input: PublishInput, now: number, publication?: Publication): Promise<AppendResult>;
   /**
    * Everything after the device's cursor, notifications and inbox events alike, in stream order:
    * entries for this device (not targeted at another device, not excluding it), not expired.

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { countCommands } from '../store/redis-commands.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from './subscriptions.js';
 
 /** Compare-and-delete: remove the device's field only if it still holds this endpoint. */
@@ -20,11 +21,12 @@ export class RedisPushSubscriptionStore implements PushSubscriptionStore {
   readonly #redis: Redis;
   readonly #prefix: string;
   /** Commands that failed (connection down, timeout), for `/metrics`. */
-  readonly stats = { redisErrors: 0 };
+  readonly stats = { redisErrors: 0, redisCommands: 0 };
 
   constructor(url: string, prefix = 'herald:') {
     this.#prefix = prefix;
     this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 0, connectionName: 'herald-push' });
+    countCommands(this.#redis, this.stats);
     // Without a listener ioredis prints each failed reconnect. Nothing to do here: ioredis keeps
     // reconnecting, and every command that fails meanwhile is counted and rejected (see #failed).
     this.#redis.on('error', () => {});

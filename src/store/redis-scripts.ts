@@ -695,8 +695,13 @@ return {'ok', at, prev, epoch}
  * live only), json, device, expiresAt, epoch (taken when this append creates the stream); with the
  * inbox hash also: id, collapse key ('' = none), excluded devices ('' = none). A plain publish thus
  * sends what it sent before the inbox.
+ * Publishing in the same round trip (a Publication, see core/types.ts): KEYS gains the inbox hash
+ * (always, to keep the positions) and, for a client's stream, the client's registry hash (the
+ * cluster's \`{client}:reg\`, same slot); ARGV gains the three inbox arguments (or '') and then the
+ * command (PUBLISH or SPUBLISH), the channel, the message head, the notification's fields after the
+ * body (\`,"clientId":…\`, JSON) and the message tail.
  * Returns {'dup', id, fields, epoch} for a known idempotency key, else {'new', id, prev, epoch,
- * replaced id ('' = none)}.
+ * replaced id ('' = none), attached target devices counted (0 when not published)}.
  *
  * The position is computed here, not by \`XADD *\`: from the caller's \`now\` like XADD's own rule
  * (now-0, or last-(seq+1) when the clock has not passed the last position), and against \`last\`
@@ -709,9 +714,9 @@ return {'ok', at, prev, epoch}
  * an earlier item with that id that retention dropped, is cleared).
  */
 export const APPEND_LUA = `${HELPERS}
-local now, maxlen, retms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, maxlen, retms, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 -- One read of the meta hash for everything this script needs of it.
-local meta = redis.call('HMGET', KEYS[2], 'last', 'epoch', 'trimmed', 'oldest')
+local meta = redis.call('HMGET', KEYS[2], 'last', 'epoch', 'trimmed', 'oldest', 'ex')
 local last, epoch, known = meta[1], meta[2] or ARGV[10], meta[4] or nil
 -- Age first, so an idempotency key finds only what retention still holds.
 local t, oldest = trimAge(KEYS[1], KEYS[2], now, retms, meta[3] or nil, known)
@@ -743,6 +748,14 @@ if not oldest and ARGV[6] == '1' then oldest = id end
 if oldest and oldest ~= known then
   h[#h + 1] = 'oldest'
   h[#h + 1] = oldest
+end
+-- Stream and meta expire together, between ttl and 9/8 ttl after the last append: the expiry is
+-- renewed when an eighth of it has passed (\`ex\` = when), or when this append creates the stream's
+-- key (nothing was held), not on every append.
+local renew = not meta[5] or now - tonumber(meta[5]) >= ttl / 8 or (not known and ARGV[6] == '1')
+if renew then
+  h[#h + 1] = 'ex'
+  h[#h + 1] = ARGV[1]
 end
 redis.call('HSET', KEYS[2], unpack(h))
 local replaced = ''
@@ -787,9 +800,40 @@ end
 -- positions go with them (and a cursor then reads as from before this stream: lost). The events
 -- key may expire before them: events older than retention only concern notifications retention
 -- already dropped.
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return {'new', id, last or '', epoch, replaced}
+if renew then
+  local px = string.format('%d', ttl + math.floor(ttl / 8))
+  redis.call('PEXPIRE', KEYS[1], px)
+  redis.call('PEXPIRE', KEYS[2], px)
+end
+-- Published in this round trip when the caller asked (a Publication): the entry as a
+-- StoredNotification JSON object, between the caller's head and tail, and the attached target
+-- devices of the client's registry counted (its entries are cjson objects: \`"st":"a"\` = attached).
+local reached = 0
+if ARGV[14] and ARGV[14] ~= '' then
+  local reg = KEYS[5]
+  if reg then
+    local excluded = {}
+    for d in string.gmatch(ARGV[13], '[^,]+') do excluded[d] = true end
+    if ARGV[8] ~= '' then
+      local v = redis.call('HGET', reg, ARGV[8])
+      if v and not excluded[ARGV[8]] and string.find(v, '"st":"a"', 1, true) then reached = 1 end
+    else
+      local all = redis.call('HGETALL', reg)
+      for i = 1, #all, 2 do
+        if not excluded[all[i]] and string.find(all[i + 1], '"st":"a"', 1, true) then reached = reached + 1 end
+      end
+    end
+  end
+  local function posJson(p)
+    if not p or p == '' then return 'null' end
+    local ms, seq = pos(p)
+    return string.format('{"ms":%.0f,"seq":%.0f}', ms, seq)
+  end
+  local msg = ARGV[16] .. string.sub(ARGV[7], 1, -2) .. ARGV[17] .. ',"pos":' .. posJson(id) .. ',"prev":' .. posJson(last) .. ',"epoch":"' .. epoch .. '"'
+  if replaced ~= '' then msg = msg .. ',"replaces":' .. cjson.encode(replaced) end
+  redis.call(ARGV[14], ARGV[15], msg .. '}' .. ARGV[18])
+end
+return {'new', id, last or '', epoch, replaced, reached}
 `;
 
 /**

@@ -11,6 +11,7 @@ import type {
   InboxPage,
   InboxQuery,
   ItemPatch,
+  Publication,
   PublishInput,
   ReplayQuery,
   ReplayResult,
@@ -22,6 +23,7 @@ import type {
   Target,
 } from '../core/types.js';
 import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
+import { countCommands } from './redis-commands.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
 import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
@@ -126,7 +128,7 @@ export class RedisStore implements Store {
   readonly #broadcasts: BroadcastCache;
   #closed = false;
   /** Commands that failed (connection down, timeout, script error), for `/metrics`. */
-  readonly stats = { redisErrors: 0 };
+  readonly stats = { redisErrors: 0, redisCommands: 0 };
 
   constructor(opts: RedisStoreOptions) {
     const prefix = opts.prefix ?? 'herald:';
@@ -151,6 +153,7 @@ export class RedisStore implements Store {
       connectionName: 'herald-store',
     };
     this.#redis = opts.redis ?? (opts.url ? new Redis(opts.url, options) : new Redis(options));
+    countCommands(this.#redis, this.stats);
     let lastError = '';
     this.#redis.on('error', (err: Error) => {
       // ioredis reports each failed reconnect; log a repeated error once.
@@ -219,7 +222,11 @@ export class RedisStore implements Store {
     return `${this.#prefix}{${tag}}:${suffix}`;
   }
 
-  async append(target: Target, input: PublishInput, now: number): Promise<AppendResult> {
+  /**
+   * Appends (see APPEND_LUA). With a {@link Publication} the same script publishes the new entry and
+   * counts the attached target devices (`reached`): one command per publish (issue 17).
+   */
+  async append(target: Target, input: PublishInput, now: number, publication?: Publication): Promise<AppendResult> {
     const clientId = target.kind === 'broadcast' ? null : target.clientId;
     const deviceId = target.kind === 'device' ? target.deviceId : null;
     const tag = clientId ?? BROADCAST_TAG;
@@ -254,11 +261,27 @@ export class RedisStore implements Store {
       expiresAt === null ? '' : String(expiresAt),
       newEpoch(),
     ];
-    if (inbox) {
+    if (inbox || publication) {
       keys.push(this.#key(tag, 'x'));
       args.push(body.id, input.collapseKey ?? '', excluded);
     }
-    const reply = (await this.#scripts.heraldAppend(keys.length, ...keys, ...args).catch(this.#failed)) as [string, string, string | string[], string, string];
+    if (publication) {
+      if (publication.registry !== null && clientId !== null) keys.push(publication.registry);
+      // The notification's fields after its body, as {@link StoredNotification} names them; the
+      // script adds pos, prev, epoch and replaces.
+      let rest = `,"clientId":${JSON.stringify(clientId)},"deviceId":${JSON.stringify(deviceId)},"expiresAt":${expiresAt},"version":1`;
+      if (input.collapseKey !== undefined) rest += `,"collapseKey":${JSON.stringify(input.collapseKey)}`;
+      if (excluded !== '') rest += `,"excludeDevices":${JSON.stringify(input.excludeDevices)}`;
+      args.push(publication.command, publication.channel, publication.head, rest, publication.tail);
+    }
+    const reply = (await this.#scripts.heraldAppend(keys.length, ...keys, ...args).catch(this.#failed)) as [
+      string,
+      string,
+      string | string[],
+      string,
+      string,
+      number?,
+    ];
     if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
     const prev = reply[2] as string;
     const notification: { -readonly [K in keyof StoredNotification]: StoredNotification[K] } = {
@@ -280,7 +303,7 @@ export class RedisStore implements Store {
     if (input.collapseKey !== undefined) notification.collapseKey = input.collapseKey;
     if (reply[4] !== '') notification.replaces = reply[4];
     if (excluded !== '') notification.excludeDevices = [...(input.excludeDevices as string[])];
-    return { notification, duplicate: false, stored };
+    return publication ? { notification, duplicate: false, stored, reached: Number(reply[5] ?? 0) } : { notification, duplicate: false, stored };
   }
 
   async #replayStream(
