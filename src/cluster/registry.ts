@@ -185,7 +185,6 @@ export class ClusterRegistry {
     if (!f) this.#ctx.log.warn({ clientId, deviceId, node: e.node }, 'cluster: malformed device figures ignored');
     return f ?? NO_FIGURES;
   }
-
 }
 
 function deviceViewOf(clientId: string, deviceId: string, e: RegistryEntry, f: DeviceFigures): DeviceView {
