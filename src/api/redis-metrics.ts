@@ -23,7 +23,7 @@ function stat(component: unknown, name: 'redisErrors' | 'redisCommands'): number
 
 /**
  * `herald_redis_errors_total{component="store"|"broker"|"push"}`: Redis commands that failed, and
- * `herald_redis_commands_total{component}`: Redis commands written (see store/redis-commands.ts), read
+ * `herald_redis_commands_total{component}`: Redis commands written (see store/redis-connection.ts), read
  * at scrape time from the counters the components keep (nothing on the hot path). `components` is
  * called at each scrape because Web Push is wired after the HTTP app is built. Registered only on a
  * node that uses Redis (`REDIS_URL`, or a Redis store or broker handed in): a single node without

@@ -5,7 +5,8 @@ import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
 import type { ClientView, Publication, StoredNotification, Target } from '../core/types.js';
-import { countCommands } from '../store/redis-commands.js';
+import { countCommands, sameServer } from '../store/redis-connection.js';
+import { RedisStore } from '../store/redis-store.js';
 import { StreamChannels } from './channels.js';
 import { ClusterPresence } from './cluster-presence.js';
 import type { ClusterContext, ClusterStats, RedisBrokerOptions } from './context.js';
@@ -92,7 +93,7 @@ export class RedisBroker implements Broker {
       }
     });
     this.#scripts = new ClusterScripts(this.#cmd, this.#keys);
-    this.#storePublishes = sameServer(opts.store, this.#cmd);
+    this.#storePublishes = opts.store instanceof RedisStore && sameServer(opts.store.redis, this.#cmd);
   }
 
   /** A Redis call failed: counted (every one) and logged with its error. */
@@ -265,13 +266,4 @@ export class RedisBroker implements Broker {
 /** The major version in an `INFO server` reply (0 when it is not there). */
 function redisMajor(info: string): number {
   return Number(/^redis_version:(\d+)/m.exec(info)?.[1] ?? 0);
-}
-
-/** Whether `store` is a Redis store whose connection goes to the same server (and database) as `cmd`. */
-function sameServer(store: unknown, cmd: Redis): boolean {
-  const r = (store as { kind?: string; redis?: Redis }).redis;
-  if ((store as { kind?: string }).kind !== 'redis' || !r?.options) return false;
-  const a = r.options;
-  const b = cmd.options;
-  return a.host === b.host && a.port === b.port && (a.db ?? 0) === (b.db ?? 0) && a.path === b.path;
 }

@@ -12,7 +12,7 @@ import { InboxService } from './inbox-service.js';
 import type { Logger } from './logger.js';
 import { Receipts } from './receipts.js';
 import { deviceView, type Session, type TransportConnection, type TransportKind } from './session.js';
-import type { ClientView, PublishInput, Store, StoredNotification, Target } from './types.js';
+import type { ClientView, Publication, PublishInput, Store, StoredNotification, Target } from './types.js';
 
 /** What {@link HeraldNode.publish} resolves with: the publish answer (PROTOCOL.md "Publisher API"). */
 export type { PublishResult } from '../protocol/json-shapes.js';
@@ -31,8 +31,12 @@ export type NodeState = 'running' | 'draining' | 'closed';
 
 interface NodeEvents {
   state: [NodeState];
-  /** A new notification was stored and routed (not an idempotent repeat; inbox events are not notifications); `delivered` as answered. */
-  published: [n: StoredNotification, delivered: number];
+  /**
+   * A new notification was stored and routed (not an idempotent repeat; inbox events are not
+   * notifications); `delivered` as answered; `pushSubscriptions` the client's Web Push
+   * subscriptions when the append counted them (see {@link HeraldNode.pushSubscriptionsKey}).
+   */
+  published: [n: StoredNotification, delivered: number, pushSubscriptions?: number];
   /** {@link HeraldNode.remove} was called (backend or device), whether or not the hub held it. */
   deviceRemoved: [clientId: string, deviceId: string];
 }
@@ -52,6 +56,12 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   /** Acknowledged cursors to the store, and receipt webhooks (`WEBHOOK_RECEIPTS`) for whoever listens. */
   readonly receipts: Receipts;
   state: NodeState = 'running';
+  /**
+   * The Redis key of a client's Web Push subscriptions, set by Web Push when they live on the
+   * cluster's Redis: the publish's append then counts them in its own round trip, and a client
+   * without any costs no push read (issue 17). Null: Web Push reads its store itself.
+   */
+  pushSubscriptionsKey: ((clientId: string) => string) | null = null;
   /** With the memory store, publishes are refused once the drain's flush window has ended. */
   #acceptPublishes = true;
   #shutdown: Promise<void> | null = null;
@@ -125,7 +135,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     const now = Date.now();
     let appended: Awaited<ReturnType<Store['append']>>;
     try {
-      appended = await this.store.append(target, input, now, this.broker.publication?.(target));
+      appended = await this.store.append(target, input, now, this.#publication(target));
     } catch (err) {
       throw new HeraldError('HERALD_ERR_STORE_UNAVAILABLE', 'the store could not keep the notification; nothing was published', { cause: err });
     }
@@ -135,8 +145,14 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
     if (appended.duplicate) return { id: n.id, cursor, delivered: 0, stored: appended.stored };
     this.hub.stats.published++;
     const delivered = await this.broker.route(n, appended.reached);
-    this.emit('published', n, delivered);
+    this.emit('published', n, delivered, appended.pushSubscriptions);
     return { id: n.id, cursor, delivered, stored: appended.stored };
+  }
+
+  #publication(target: Target): Publication | undefined {
+    const p = this.broker.publication?.(target);
+    if (!p || target.kind === 'broadcast' || !this.pushSubscriptionsKey) return p;
+    return { ...p, pushSubscriptions: this.pushSubscriptionsKey(target.clientId) };
   }
 
   /**

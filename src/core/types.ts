@@ -187,6 +187,8 @@ export interface AppendResult {
    * broadcast, whose `delivered` is the accepting node's own count).
    */
   reached?: number;
+  /** With `Publication.pushSubscriptions`: how many the client has (0: no Web Push read needed). */
+  pushSubscriptions?: number;
 }
 
 /**
@@ -205,6 +207,12 @@ export interface Publication {
   /** The message is `head` + the new entry as a StoredNotification JSON object + `tail`. */
   head: string;
   tail: string;
+  /**
+   * The client's Web Push subscription hash when it lives on the same Redis (same slot): its size
+   * comes back as `AppendResult.pushSubscriptions`, so a publish to a client without any costs no
+   * further read.
+   */
+  pushSubscriptions?: string;
 }
 
 /** What a device missed: asked when a stream starts. */

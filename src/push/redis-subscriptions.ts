@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { countCommands } from '../store/redis-commands.js';
+import { countCommands } from '../store/redis-connection.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from './subscriptions.js';
 
 /** Compare-and-delete: remove the device's field only if it still holds this endpoint. */
@@ -39,26 +39,32 @@ export class RedisPushSubscriptionStore implements PushSubscriptionStore {
     throw err;
   };
 
-  #key(clientId: string): string {
+  /** The hash of a client's subscriptions (device → record JSON), in the client's `{client}` slot. */
+  key(clientId: string): string {
     return `${this.#prefix}{${clientId}}:push`;
   }
 
+  /** The ioredis client (same-server checks, tests). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
   async put(sub: PushSubscriptionRecord): Promise<void> {
-    await this.#redis.hset(this.#key(sub.clientId), sub.deviceId, JSON.stringify(sub)).catch(this.#failed);
+    await this.#redis.hset(this.key(sub.clientId), sub.deviceId, JSON.stringify(sub)).catch(this.#failed);
   }
 
   async get(clientId: string, deviceId: string): Promise<PushSubscriptionRecord | null> {
-    const raw = await this.#redis.hget(this.#key(clientId), deviceId).catch(this.#failed);
+    const raw = await this.#redis.hget(this.key(clientId), deviceId).catch(this.#failed);
     return raw === null ? null : (JSON.parse(raw) as PushSubscriptionRecord);
   }
 
   async list(clientId: string): Promise<PushSubscriptionRecord[]> {
-    return Object.values(await this.#redis.hgetall(this.#key(clientId)).catch(this.#failed)).map((raw) => JSON.parse(raw) as PushSubscriptionRecord);
+    return Object.values(await this.#redis.hgetall(this.key(clientId)).catch(this.#failed)).map((raw) => JSON.parse(raw) as PushSubscriptionRecord);
   }
 
   async remove(clientId: string, deviceId: string, endpoint?: string): Promise<boolean> {
     const removed = await (this.#redis as unknown as { heraldPushRemove: (...a: string[]) => Promise<number> })
-      .heraldPushRemove(this.#key(clientId), deviceId, endpoint ?? '')
+      .heraldPushRemove(this.key(clientId), deviceId, endpoint ?? '')
       .catch(this.#failed);
     return removed > 0;
   }

@@ -4,6 +4,9 @@ import { invalid } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { HeraldNode } from '../core/node.js';
 import type { StoredNotification } from '../core/types.js';
+import { sameServer } from '../store/redis-connection.js';
+import { RedisStore } from '../store/redis-store.js';
+import { RedisPushSubscriptionStore } from './redis-subscriptions.js';
 import { PushSender, type PushSenderOptions, type PushStats } from './sender.js';
 import { parsePushSubscription } from './subscription-input.js';
 import { MemoryPushSubscriptionStore, type PushSubscriptionRecord, type PushSubscriptionStore } from './subscriptions.js';
@@ -77,6 +80,11 @@ export class WebPush {
     }
     node.on('published', this.#onPublished);
     node.on('deviceRemoved', this.#onDeviceRemoved);
+    // Subscriptions on the Redis of the node's store: a publish's append counts them (issue 17).
+    const store = this.store;
+    if (store instanceof RedisPushSubscriptionStore && node.store instanceof RedisStore && sameServer(store.redis, node.store.redis)) {
+      node.pushSubscriptionsKey = (clientId) => store.key(clientId);
+    }
   }
 
   get publicKey(): string {
@@ -132,6 +140,7 @@ export class WebPush {
     this.#closed ??= (async () => {
       this.#node.off('published', this.#onPublished);
       this.#node.off('deviceRemoved', this.#onDeviceRemoved);
+      this.#node.pushSubscriptionsKey = null;
       await this.sender.close(this.#closeGraceMs);
       // A store handed in (Redis) belongs to whoever made it.
       if (this.#ownsStore) await this.store.close();
@@ -151,9 +160,10 @@ export class WebPush {
    * decided here is decided from the moment of routing (who was attached then); the store read
    * and the queueing happen after.
    */
-  readonly #onPublished = (n: StoredNotification, delivered: number): void => {
+  readonly #onPublished = (n: StoredNotification, delivered: number, pushSubscriptions?: number): void => {
     try {
       if (n.clientId === null || n.kind !== undefined) return; // broadcasts and inbox events are never pushed
+      if (pushSubscriptions === 0) return; // counted by the publish's append: nothing to read
       const clientId = n.clientId;
       if (n.deviceId !== null) {
         if (n.excludeDevices?.includes(n.deviceId)) return;

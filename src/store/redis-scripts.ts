@@ -699,9 +699,11 @@ return {'ok', at, prev, epoch}
  * (always, to keep the positions) and, for a client's stream, the client's registry hash (the
  * cluster's \`{client}:reg\`, same slot); ARGV gains the three inbox arguments (or '') and then the
  * command (PUBLISH or SPUBLISH), the channel, the message head, the notification's fields after the
- * body (\`,"clientId":…\`, JSON) and the message tail.
+ * body (\`,"clientId":…\`, JSON) and the message tail; and, to count the client's Web Push
+ * subscriptions, their hash as the last key and '1'.
  * Returns {'dup', id, fields, epoch} for a known idempotency key, else {'new', id, prev, epoch,
- * replaced id ('' = none), attached target devices counted (0 when not published)}.
+ * replaced id ('' = none), attached target devices counted (0 when not published), Web Push
+ * subscriptions counted (0 when not asked)}.
  *
  * The position is computed here, not by \`XADD *\`: from the caller's \`now\` like XADD's own rule
  * (now-0, or last-(seq+1) when the clock has not passed the last position), and against \`last\`
@@ -833,7 +835,10 @@ if ARGV[14] and ARGV[14] ~= '' then
   if replaced ~= '' then msg = msg .. ',"replaces":' .. cjson.encode(replaced) end
   redis.call(ARGV[14], ARGV[15], msg .. '}' .. ARGV[18])
 end
-return {'new', id, last or '', epoch, replaced, reached}
+-- The client's Web Push subscriptions, counted when asked (ARGV[19] = '1', the hash the last key).
+local push = 0
+if ARGV[19] == '1' then push = redis.call('HLEN', KEYS[#KEYS]) end
+return {'new', id, last or '', epoch, replaced, reached, push}
 `;
 
 /**

@@ -23,7 +23,7 @@ import type {
   Target,
 } from '../core/types.js';
 import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
-import { countCommands } from './redis-commands.js';
+import { countCommands } from './redis-connection.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
 import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
@@ -273,6 +273,10 @@ export class RedisStore implements Store {
       if (input.collapseKey !== undefined) rest += `,"collapseKey":${JSON.stringify(input.collapseKey)}`;
       if (excluded !== '') rest += `,"excludeDevices":${JSON.stringify(input.excludeDevices)}`;
       args.push(publication.command, publication.channel, publication.head, rest, publication.tail);
+      if (publication.pushSubscriptions !== undefined && clientId !== null) {
+        keys.push(publication.pushSubscriptions);
+        args.push('1');
+      }
     }
     const reply = (await this.#scripts.heraldAppend(keys.length, ...keys, ...args).catch(this.#failed)) as [
       string,
@@ -280,6 +284,7 @@ export class RedisStore implements Store {
       string | string[],
       string,
       string,
+      number?,
       number?,
     ];
     if (reply[0] === 'dup') return { notification: fromEntry(clientId, reply[3], reply[1], reply[2] as string[]), duplicate: true, stored: true };
@@ -303,7 +308,10 @@ export class RedisStore implements Store {
     if (input.collapseKey !== undefined) notification.collapseKey = input.collapseKey;
     if (reply[4] !== '') notification.replaces = reply[4];
     if (excluded !== '') notification.excludeDevices = [...(input.excludeDevices as string[])];
-    return publication ? { notification, duplicate: false, stored, reached: Number(reply[5] ?? 0) } : { notification, duplicate: false, stored };
+    if (!publication) return { notification, duplicate: false, stored };
+    const r: AppendResult = { notification, duplicate: false, stored, reached: Number(reply[5] ?? 0) };
+    if (publication.pushSubscriptions !== undefined && clientId !== null) r.pushSubscriptions = Number(reply[6] ?? 0);
+    return r;
   }
 
   async #replayStream(

@@ -20,3 +20,10 @@ export function countCommands(redis: Redis, stats: RedisCommandCount): void {
     return send.apply(this, args);
   } as Redis['sendCommand'];
 }
+
+/** Whether two ioredis clients talk to the same server and database (what one Lua script can reach). */
+export function sameServer(a: Redis, b: Redis): boolean {
+  const x = a.options;
+  const y = b.options;
+  return x.host === y.host && x.port === y.port && (x.db ?? 0) === (y.db ?? 0) && x.path === y.path;
+}
