@@ -16,7 +16,7 @@ import { Membership, type NodeMember } from './membership.js';
 import { OrderedDelivery } from './ordered-delivery.js';
 import { ClusterScripts } from './redis-scripts.js';
 import { ClusterRegistry } from './registry.js';
-import { decodeWire, encodeWire, notificationFrame } from './wire.js';
+import { decodeWire, encodeWire, entryFrame } from './wire.js';
 
 export type { ClusterStats, RedisBrokerOptions } from './context.js';
 
@@ -174,7 +174,7 @@ export class RedisBroker implements Broker {
       command: this.#command,
       channel: this.#keys.channel(clientId),
       registry: clientId === null ? null : this.#keys.reg(clientId),
-      ...notificationFrame(this.#o.nodeId),
+      ...entryFrame(this.#o.nodeId),
     };
   }
 

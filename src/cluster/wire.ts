@@ -1,4 +1,4 @@
-import { type Cursor, decodeCursor, encodeCursor, type StreamPos } from '../core/cursor.js';
+import { type Cursor, decodeCursor, encodeCursor, type StreamPos, streamIdToPos } from '../core/cursor.js';
 import type { StoredNotification } from '../core/types.js';
 
 /**
@@ -7,6 +7,8 @@ import type { StoredNotification } from '../core/types.js';
  * this file is the only one that knows them (the store's append script writes a notification
  * message from {@link notificationFrame}):
  *
+ * - `{k:'e', o: originNode, p, v, e, j, t, r?}`: a notification as the Redis store's append script
+ *   publishes it (see {@link entryFrame}); decoded to a `notification` message
  * - `{k:'n', o: originNode, n: StoredNotification}`: a notification or an inbox event (with its
  *   `kind`, `event`, and on a `state` event the `counts` read for the client's devices) to hand to
  *   local sessions; its inbox fields (`replaces`, `excludeDevices`, …) travel as they are
@@ -47,12 +49,14 @@ export interface AnswerMessage {
 }
 
 /**
- * A notification message written by someone else (the Redis store's append script, which knows
- * the stored notification only as it runs): `head` + the StoredNotification JSON object + `tail`
- * is exactly what {@link encodeWire} makes of a `notification` message from `origin`.
+ * The frame of a stream-entry message, the form in which the Redis store's append script publishes
+ * a notification it has just stored (it knows the position only as it runs, and builds the text by
+ * concatenation, the cheapest thing Lua can do):
+ * `{"k":"e","o":origin,"p":"<ms-seq>","v":"<prev ms-seq or ''>","e":"<epoch>","j":<the stored body>,"t":{<the other fields>}[,"r":"<replaced id>"]}`
+ * — `head` is everything up to the position, `tail` the closing brace. Decoded to a `notification`.
  */
-export function notificationFrame(origin: string): { head: string; tail: string } {
-  return { head: `{"k":"n","o":${JSON.stringify(origin)},"n":`, tail: '}' };
+export function entryFrame(origin: string): { head: string; tail: string } {
+  return { head: `{"k":"e","o":${JSON.stringify(origin)},"p":"`, tail: '}' };
 }
 
 /** The JSON text of a message, as other nodes decode it with {@link decodeWire}. */
@@ -87,6 +91,7 @@ export function decodeWire(raw: string | Buffer): WireMessage | null {
   const v = parseJsonOrUndefined(typeof raw === 'string' ? raw : raw.toString());
   if (!isObject(v)) return null;
   if (v.k === 'n') return typeof v.o === 'string' && isNotification(v.n) ? { kind: 'notification', origin: v.o, notification: v.n } : null;
+  if (v.k === 'e') return typeof v.o === 'string' ? entryNotification(v) : null;
   if (typeof v.c !== 'string' || typeof v.d !== 'string' || typeof v.s !== 'string') return null;
   const target = { clientId: v.c, deviceId: v.d, sessionId: v.s };
   if (v.k === 'kick') {
@@ -99,6 +104,17 @@ export function decodeWire(raw: string | Buffer): WireMessage | null {
     return cursor ? { kind: 'answer', ...target, cursor } : null;
   }
   return null;
+}
+
+const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
+
+/** A stream-entry message's notification (see {@link entryFrame}), as a `notification` message; null when malformed. */
+function entryNotification(v: Record<string, unknown>): WireMessage | null {
+  if (typeof v.p !== 'string' || !STREAM_ID.test(v.p) || typeof v.v !== 'string' || (v.v !== '' && !STREAM_ID.test(v.v))) return null;
+  if (typeof v.e !== 'string' || !isObject(v.j) || !isObject(v.t) || (v.r !== undefined && typeof v.r !== 'string')) return null;
+  const n: Record<string, unknown> = { ...v.j, ...v.t, pos: streamIdToPos(v.p), prev: v.v === '' ? null : streamIdToPos(v.v), epoch: v.e };
+  if (v.r !== undefined) n.replaces = v.r;
+  return isNotification(n) ? { kind: 'notification', origin: v.o as string, notification: n } : null;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -204,7 +204,10 @@ export interface Publication {
   channel: string;
   /** The client's registry hash (same slot), whose attached entries are counted; null for a broadcast. */
   registry: string | null;
-  /** The message is `head` + the new entry as a StoredNotification JSON object + `tail`. */
+  /**
+   * The message is a stream-entry message (cluster/wire.ts): `head`, then what the store knows of
+   * the new entry (position, previous position, epoch, body, other fields, replaced id), then `tail`.
+   */
   head: string;
   tail: string;
   /**

@@ -698,8 +698,8 @@ return {'ok', at, prev, epoch}
  * Publishing in the same round trip (a Publication, see core/types.ts): KEYS gains the inbox hash
  * (always, to keep the positions) and, for a client's stream, the client's registry hash (the
  * cluster's \`{client}:reg\`, same slot); ARGV gains the three inbox arguments (or '') and then the
- * command (PUBLISH or SPUBLISH), the channel, the message head, the notification's fields after the
- * body (\`,"clientId":…\`, JSON) and the message tail; and, to count the client's Web Push
+ * command (PUBLISH or SPUBLISH), the channel, the message head, the entry's other fields as a
+ * JSON member (\`,"t":{"clientId":…}\`) and the message tail; and, to count the client's Web Push
  * subscriptions, their hash as the last key and '1'.
  * Returns {'dup', id, fields, epoch} for a known idempotency key, else {'new', id, prev, epoch,
  * replaced id ('' = none), attached target devices counted (0 when not published), Web Push
@@ -807,33 +807,34 @@ if renew then
   redis.call('PEXPIRE', KEYS[1], px)
   redis.call('PEXPIRE', KEYS[2], px)
 end
--- Published in this round trip when the caller asked (a Publication): the entry as a
--- StoredNotification JSON object, between the caller's head and tail, and the attached target
--- devices of the client's registry counted (its entries are cjson objects: \`"st":"a"\` = attached).
+-- Published in this round trip when the caller asked (a Publication): a stream-entry message
+-- (cluster/wire.ts) made of the caller's head, this entry's position, previous position and epoch,
+-- the body as stored, the caller's other fields, the id it replaced, and the caller's tail. The
+-- attached target devices of the client's registry are counted (its entries are cjson objects:
+-- \`"st":"a"\` = attached), excluded devices not.
 local reached = 0
 if ARGV[14] and ARGV[14] ~= '' then
   local reg = KEYS[5]
   if reg then
-    local excluded = {}
-    for d in string.gmatch(ARGV[13], '[^,]+') do excluded[d] = true end
     if ARGV[8] ~= '' then
       local v = redis.call('HGET', reg, ARGV[8])
-      if v and not excluded[ARGV[8]] and string.find(v, '"st":"a"', 1, true) then reached = 1 end
+      if v and string.find(v, '"st":"a"', 1, true) and not string.find(',' .. ARGV[13] .. ',', ',' .. ARGV[8] .. ',', 1, true) then reached = 1 end
+    elseif ARGV[13] == '' then
+      for _, v in ipairs(redis.call('HVALS', reg)) do
+        if string.find(v, '"st":"a"', 1, true) then reached = reached + 1 end
+      end
     else
+      local excluded = {}
+      for d in string.gmatch(ARGV[13], '[^,]+') do excluded[d] = true end
       local all = redis.call('HGETALL', reg)
       for i = 1, #all, 2 do
         if not excluded[all[i]] and string.find(all[i + 1], '"st":"a"', 1, true) then reached = reached + 1 end
       end
     end
   end
-  local function posJson(p)
-    if not p or p == '' then return 'null' end
-    local ms, seq = pos(p)
-    return string.format('{"ms":%.0f,"seq":%.0f}', ms, seq)
-  end
-  local msg = ARGV[16] .. string.sub(ARGV[7], 1, -2) .. ARGV[17] .. ',"pos":' .. posJson(id) .. ',"prev":' .. posJson(last) .. ',"epoch":"' .. epoch .. '"'
-  if replaced ~= '' then msg = msg .. ',"replaces":' .. cjson.encode(replaced) end
-  redis.call(ARGV[14], ARGV[15], msg .. '}' .. ARGV[18])
+  local msg = ARGV[16] .. id .. '","v":"' .. (last or '') .. '","e":"' .. epoch .. '","j":' .. ARGV[7] .. ARGV[17]
+  if replaced ~= '' then msg = msg .. ',"r":' .. cjson.encode(replaced) end
+  redis.call(ARGV[14], ARGV[15], msg .. ARGV[18])
 end
 -- The client's Web Push subscriptions, counted when asked (ARGV[19] = '1', the hash the last key).
 local push = 0

@@ -267,12 +267,12 @@ export class RedisStore implements Store {
     }
     if (publication) {
       if (publication.registry !== null && clientId !== null) keys.push(publication.registry);
-      // The notification's fields after its body, as {@link StoredNotification} names them; the
-      // script adds pos, prev, epoch and replaces.
-      let rest = `,"clientId":${JSON.stringify(clientId)},"deviceId":${JSON.stringify(deviceId)},"expiresAt":${expiresAt},"version":1`;
+      // The notification's fields besides its body, as StoredNotification names them (the script
+      // adds position, previous position, epoch and the id it replaced; see cluster/wire.ts).
+      let rest = `,"t":{"clientId":${JSON.stringify(clientId)},"deviceId":${JSON.stringify(deviceId)},"expiresAt":${expiresAt},"version":1`;
       if (input.collapseKey !== undefined) rest += `,"collapseKey":${JSON.stringify(input.collapseKey)}`;
       if (excluded !== '') rest += `,"excludeDevices":${JSON.stringify(input.excludeDevices)}`;
-      args.push(publication.command, publication.channel, publication.head, rest, publication.tail);
+      args.push(publication.command, publication.channel, publication.head, `${rest}}`, publication.tail);
       if (publication.pushSubscriptions !== undefined && clientId !== null) {
         keys.push(publication.pushSubscriptions);
         args.push('1');

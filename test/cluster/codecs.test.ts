@@ -96,6 +96,13 @@ describe('pub/sub wire codec', () => {
       JSON.stringify({ k: 'n', o: 'node-1', n: { ...stateEvent, counts: { base: { unseen: 1, unread: 1 }, devices: { phone: null } } } }),
       JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, excludeDevices: 'tv' } }),
       JSON.stringify({ k: 'n', o: 'node-1', n: { ...notification, replaces: 7 } }),
+      // Stream-entry messages (the Redis store's append script): position, prev, epoch, body, fields.
+      '{"k":"e","o":"node-1","p":"12-x","v":"","e":"ep","j":{},"t":{}}',
+      '{"k":"e","o":"node-1","p":"12-0","v":"nope","e":"ep","j":{},"t":{}}',
+      '{"k":"e","o":"node-1","p":"12-0","v":"","e":"ep","j":"body","t":{}}',
+      '{"k":"e","o":"node-1","p":"12-0","v":"","e":"ep","j":{"id":"a","title":"t","message":"m","service":"s","ts":1},"t":{"clientId":"c","deviceId":null}}',
+      '{"k":"e","o":"node-1","p":"12-0","v":"","e":"ep","j":{"id":"a","title":"t","message":"m","service":"s","ts":1},"t":{"clientId":"c","deviceId":null,"expiresAt":null},"r":5}',
+      '{"k":"e","o":7,"p":"12-0","v":"","e":"ep","j":{"id":"a","title":"t","message":"m","service":"s","ts":1},"t":{"clientId":"c","deviceId":null,"expiresAt":null}}',
     ];
     for (const raw of bad) expect(decodeWire(raw), raw).toBeNull();
   });

@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterKeys } from '../../src/cluster/keys.js';
+import { decodeWire, entryFrame } from '../../src/cluster/wire.js';
+import type { Publication, PublishInput, Target } from '../../src/core/types.js';
 import type { Herald } from '../../src/server.js';
+import { RedisStore } from '../../src/store/redis-store.js';
 import { API_KEY, connectDevice, startTestHerald, until } from '../support/herald.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -146,6 +150,62 @@ describe('Redis cost of a publish (issue 17)', () => {
     } finally {
       admin.disconnect();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe("the Redis store's published entry (issue 17)", () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('decodes on the other nodes to exactly the notification the append returned, every optional field included', async () => {
+    const store = await RedisStore.connect({ url: redis.url, retentionMessages: 100, retentionMs: 60_000 });
+    const sub = new Redis(redis.url);
+    const admin = new Redis(redis.url);
+    try {
+      const keys = new ClusterKeys('herald:');
+      const got: unknown[] = [];
+      sub.on('smessageBuffer', (_c: Buffer, m: Buffer) => got.push(decodeWire(m)));
+      await sub.ssubscribe(keys.channel('dana'), keys.channel(null));
+      await admin.hset(keys.reg('dana'), 'phone', '{"n":"n1","s":"s1","st":"a","c":1,"t":"ws"}', 'tv', '{"st":"d","n":"n1","s":"s2","c":1,"t":"sse"}');
+      const pub = (clientId: string | null): Publication => ({
+        command: 'SPUBLISH',
+        channel: keys.channel(clientId),
+        registry: clientId === null ? null : keys.reg(clientId),
+        ...entryFrame('node-x'),
+      });
+      const now = Date.now();
+      const cases: [Target, PublishInput, number][] = [
+        [{ kind: 'client', clientId: 'dana' }, { title: 'plain', message: 'm' }, 1],
+        [
+          { kind: 'client', clientId: 'dana' },
+          { title: 'full "quoted" \u2028', message: 'm', service: 's', data: { a: [1, 'x'] }, priority: 'high', ttlMs: 5000, id: 'id "1"' },
+          1,
+        ],
+        [{ kind: 'client', clientId: 'dana' }, { title: 'first', message: 'm', collapseKey: 'score "k"' }, 1],
+        [{ kind: 'client', clientId: 'dana' }, { title: 'second', message: 'm', collapseKey: 'score "k"', excludeDevices: ['phone'] }, 0],
+        [{ kind: 'device', clientId: 'dana', deviceId: 'phone' }, { title: 'device', message: 'm' }, 1],
+        [{ kind: 'device', clientId: 'dana', deviceId: 'tv' }, { title: 'detached device', message: 'm', ttlMs: 0 }, 0],
+        [{ kind: 'broadcast' }, { title: 'all', message: 'm' }, 0],
+      ];
+      const returned = [];
+      for (const [target, input, reached] of cases) {
+        const r = await store.append(target, input, now, pub(target.kind === 'broadcast' ? null : target.clientId));
+        expect(r.reached, input.title).toBe(reached);
+        returned.push({ kind: 'notification', origin: 'node-x', notification: JSON.parse(JSON.stringify(r.notification)) });
+      }
+      await until(() => got.length === cases.length, 5000, 'every published entry');
+      expect(got).toEqual(returned);
+      expect((returned[3].notification as { replaces?: string }).replaces).toBe((returned[2].notification as { id: string }).id);
+    } finally {
+      sub.disconnect();
+      admin.disconnect();
+      await store.close();
     }
   });
 });
