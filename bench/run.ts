@@ -201,8 +201,8 @@ async function main(): Promise<void> {
         cleanup.unshift(() => pool.close());
         return pool;
       },
-      openPublishers: (server, processes) => {
-        const pubs = PublisherPool.create(server, processes);
+      openPublishers: (server, processes, opts) => {
+        const pubs = PublisherPool.create(server, processes, opts?.nodes);
         cleanup.unshift(() => pubs.close());
         return pubs;
       },

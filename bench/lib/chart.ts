@@ -20,7 +20,7 @@ const SERVER_COLORS: Record<ServerId, string> = {
   'socketio-cluster': '#6a3d9a',
   'herald-postgres': '#336791',
 };
-const KEY_SHADES = [1, 0.7, 0.45];
+const KEY_SHADES = [1, 0.7, 0.45, 0.25];
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -26,6 +26,8 @@ export interface PublishTotals {
   loopDelayMaxMs: number;
   /** Per publisher process (in order): `data._s` of its requests that failed (see PublishResult). */
   failedSeqs: number[][];
+  /** Per publisher process (in order): requests answered 2xx (with `nodes`, process i's node is i mod n). */
+  okByProcess: number[];
 }
 
 export type PublishSpec = Omit<PublishRun, 'port' | 'localAddress' | 'offset' | 'headers' | 'pathTemplate' | 'client' | 'pipelining'> & {
@@ -37,23 +39,28 @@ export type PublishSpec = Omit<PublishRun, 'port' | 'localAddress' | 'offset' | 
 /**
  * Publisher processes for one server, kept for a whole scenario so its phases (and interleaved
  * slices) do not pay a process start each. Each process gets its own slice of the client ids and
- * its own source address.
+ * its own source address. With `nodes` (a cluster), process i publishes to node i mod n, so every
+ * node gets its share of the publishers; without, every process publishes to `server`.
  */
 export class PublisherPool {
   readonly #server: ServerHandle;
   readonly #procs: Spawned[];
   readonly #addresses: string[];
+  /** The server each process publishes to. */
+  readonly #targets: ServerHandle[];
 
-  private constructor(server: ServerHandle, procs: Spawned[]) {
+  private constructor(server: ServerHandle, procs: Spawned[], nodes: ServerHandle[] | undefined) {
     this.#server = server;
     this.#procs = procs;
     this.#addresses = procs.map(() => nextSourceAddress());
+    this.#targets = procs.map((_, i) => (nodes?.length ? nodes[i % nodes.length] : server));
   }
 
-  static create(server: ServerHandle, processes: number): PublisherPool {
+  static create(server: ServerHandle, processes: number, nodes?: ServerHandle[]): PublisherPool {
     return new PublisherPool(
       server,
       Array.from({ length: processes }, (_, i) => spawnBenchProcess('load/publisher.ts', `publisher${i}`)),
+      nodes,
     );
   }
 
@@ -70,7 +77,7 @@ export class PublisherPool {
             client: spec.client ?? 'lean',
             pipelining: spec.pipelining ?? DEFAULT_PIPELINING,
             rate: spec.rate / n,
-            port: this.#server.port,
+            port: this.#targets[i].port,
             headers: kind.headers,
             pathTemplate,
             offset: Math.floor((i * spec.clients) / n),
@@ -102,6 +109,7 @@ export class PublisherPool {
       publisherCpuPct: (cpuUs / 1000 / elapsed) * 100,
       loopDelayMaxMs: Math.max(0, ...results.map((r) => r.loopDelayMaxMs)),
       failedSeqs: results.map((r) => r.failedSeqs ?? []),
+      okByProcess: results.map((r) => r.ok),
     };
   }
 
@@ -139,5 +147,11 @@ export function addTotals(parts: PublishTotals[]): PublishTotals {
     publisherCpuPct: elapsed ? (cpuUs / 1000 / elapsed) * 100 : 0,
     loopDelayMaxMs: Math.max(0, ...parts.map((r) => r.loopDelayMaxMs)),
     failedSeqs: [],
+    okByProcess: parts.reduce<number[]>((acc, r) => {
+      r.okByProcess.forEach((v, i) => {
+        acc[i] = (acc[i] ?? 0) + v;
+      });
+      return acc;
+    }, []),
   };
 }

@@ -83,7 +83,12 @@ export function toMarkdown(run: RunResult): string {
     out.push(`| ${head.join(' | ')} |`);
     out.push(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
     for (const spec of sc.metrics) {
-      const cells = servers.map((s) => formatNumber(sc.byServer[s]?.metrics[spec.key], spec.digits ?? 0));
+      const cells = servers.map((s) => {
+        const o = sc.byServer[s];
+        const v = o?.metrics[spec.key];
+        // A server that ran but does not expose this figure (not one that failed): the metric's own word.
+        return v == null && spec.missing && o && !o.error ? spec.missing : formatNumber(v, spec.digits ?? 0);
+      });
       const ratios = pairs.map(([a, b]) => ratio(sc.byServer[a]?.metrics[spec.key], sc.byServer[b]?.metrics[spec.key]));
       out.push(`| ${spec.label}${spec.unit ? ` (${spec.unit})` : ''} | ${[...cells, ...ratios].join(' | ')} |`);
     }

@@ -35,6 +35,8 @@ export interface Sizes {
   clusterDevices: number;
   clusterSeconds: number;
   clusterBroadcasts: number;
+  /** Cluster scaling (issue 17): seconds of closed-loop targeted publishing per node count (devices and broadcasts as the cluster's). */
+  scalingSeconds: number;
 }
 
 export const FULL: Sizes = {
@@ -64,6 +66,7 @@ export const FULL: Sizes = {
   clusterDevices: 9000,
   clusterSeconds: 6,
   clusterBroadcasts: 12,
+  scalingSeconds: 6,
 };
 
 export const QUICK: Sizes = {
@@ -93,4 +96,5 @@ export const QUICK: Sizes = {
   clusterDevices: 1500,
   clusterSeconds: 2,
   clusterBroadcasts: 4,
+  scalingSeconds: 3,
 };

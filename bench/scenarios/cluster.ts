@@ -3,10 +3,11 @@ import type { DevicePool } from '../lib/devices.js';
 import { Histogram, nowMs } from '../lib/histogram.js';
 import { postJson } from '../lib/http.js';
 import { interleave, median } from '../lib/interleave.js';
+import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, type SentCommands, sentBetween } from '../lib/node-metrics.js';
 import type { PublisherPool, PublishTotals } from '../lib/publishers.js';
 import type { BenchRedis, RedisDelta } from '../lib/redis.js';
 import type { ServerHandle, WindowCost } from '../lib/servers.js';
-import { pairTarget } from '../lib/targets.js';
+import { boundTarget, pairTarget } from '../lib/targets.js';
 import type { Scenario, ScenarioOutcome } from './types.js';
 
 const NODES = 3;
@@ -23,6 +24,9 @@ interface Acc {
   ms: number;
   nodeCpuUs: number;
   redis: RedisDelta;
+  /** Redis commands written by the publishing node (the first) and by all nodes (their `/metrics`); null: not exposed. */
+  sentPub: SentCommands | null;
+  sentAll: SentCommands | null;
   latency: Histogram;
   remote: Histogram;
 }
@@ -33,6 +37,8 @@ const emptyAcc = (): Acc => ({
   ms: 0,
   nodeCpuUs: 0,
   redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} },
+  sentPub: { total: 0, byComponent: {} },
+  sentAll: { total: 0, byComponent: {} },
   latency: new Histogram(),
   remote: new Histogram(),
 });
@@ -51,6 +57,8 @@ interface Rig {
   pacedSliceP99: number[];
   rates: number[];
   incomplete: number;
+  /** Herald: its nodes count the Redis commands they send (`/metrics`); the adapter has no such counter. */
+  countsSent: boolean;
 }
 
 function addRedis(a: RedisDelta, b: RedisDelta): void {
@@ -60,20 +68,41 @@ function addRedis(a: RedisDelta, b: RedisDelta): void {
   for (const [k, v] of Object.entries(b.byCommand)) a.byCommand[k] = (a.byCommand[k] ?? 0) + v;
 }
 
-/** Measures one stretch on every node of a cluster and its redis-server. */
+/** Every node's Redis commands sent so far (null where its `/metrics` has no such counter). */
+const readSent = (nodes: ServerHandle[]) => Promise.all(nodes.map((n) => readRedisCommandsSent(n)));
+
+/**
+ * Measures one stretch on every node of a cluster and its redis-server. The nodes' `/metrics` are
+ * read outside their CPU windows (a scrape is not part of a delivery).
+ */
 async function measured(rig: Rig, label: string, acc: Acc, fn: () => Promise<{ deliveries: number; publishes: number }>): Promise<void> {
   const r0 = await rig.redis.sample();
+  const s0 = await readSent(rig.nodes);
   const ws = await Promise.all(rig.nodes.map((n) => n.begin(label)));
   const t0 = performance.now();
   const { deliveries, publishes } = await fn();
   const ms = performance.now() - t0;
   const costs: WindowCost[] = await Promise.all(rig.nodes.map((n, i) => n.end(ws[i])));
+  const s1 = await readSent(rig.nodes);
   const r1 = await rig.redis.sample();
   acc.deliveries += deliveries;
   acc.publishes += publishes;
   acc.ms += ms;
   acc.nodeCpuUs += costs.reduce((a, c) => a + c.cpuUs, 0);
   addRedis(acc.redis, rig.redis.delta(r0, r1));
+  const sent = s0.map((a, i) => sentBetween(a, s1[i]));
+  acc.sentPub = addSent(acc.sentPub, sent[0]);
+  acc.sentAll = sent.reduce<SentCommands | null>((a, x) => addSent(a, x), acc.sentAll);
+}
+
+/**
+ * Redis commands sent per `per` operations: from the nodes' counter (Herald), or, for a server
+ * without one (Socket.IO + redis-adapter, whose every command is a top-level one), the commands
+ * executed. Null when a Herald build does not expose the counter.
+ */
+function sentPer(rig: Rig, sent: SentCommands | null, redis: RedisDelta, per: number): number | null {
+  if (!rig.countsSent) return redis.calls / Math.max(1, per);
+  return sent ? sent.total / Math.max(1, per) : null;
 }
 
 const topCommands = (r: RedisDelta, per: number) =>
@@ -90,8 +119,11 @@ const topCommands = (r: RedisDelta, per: number) =>
  * targeted deliveries and of every broadcast cross nodes through Redis. Targeted publishes: closed
  * loop for throughput, then paced at the same rate for both clusters (half the slower one's
  * closed-loop rate) for latency; broadcasts one at a time. Each redis-server is the bench's own:
- * its CPU (`INFO cpu`) and commands (`INFO commandstats`) over each phase are divided by the
- * deliveries of that phase.
+ * its CPU (`INFO cpu`) and commands executed (`INFO commandstats`, which counts the commands a Lua
+ * script runs inside Redis too) over each phase are divided by the deliveries of that phase.
+ * Issue 17 adds the commands *sent*, one per round trip whatever a script does inside: each Herald
+ * node's `herald_redis_commands_total` (its `/metrics`), on the publishing node per publish and on
+ * all nodes per delivery; for the adapter, whose commands are all top-level, the commands executed.
  */
 export const cluster: Scenario = {
   id: 'cluster',
@@ -106,33 +138,77 @@ export const cluster: Scenario = {
     { key: 'targetedP99', label: `targeted, paced: publish-to-receive p99 (median of ${SLICES} slices)`, unit: 'ms', better: 'lower', digits: 2 },
     { key: 'targetedRemoteP99', label: 'targeted, paced: p99 of cross-node deliveries only', unit: 'ms', better: 'lower', digits: 2 },
     { key: 'targetedNodeCpuUs', label: 'targeted: CPU of all nodes / delivery', unit: 'µs', better: 'lower', digits: 1 },
-    { key: 'targetedRedisCmds', label: 'targeted: Redis commands / delivery', unit: '', better: 'lower', digits: 2 },
+    {
+      key: 'targetedSentPerPublish',
+      label: 'targeted: Redis commands sent by the publishing node / publish',
+      unit: '',
+      better: 'lower',
+      digits: 2,
+      missing: 'n/a',
+    },
+    { key: 'targetedSentPerDelivery', label: 'targeted: Redis commands sent by all nodes / delivery', unit: '', better: 'lower', digits: 2, missing: 'n/a' },
+    { key: 'targetedRedisCmds', label: 'targeted: Redis commands executed (incl. inside scripts) / delivery', unit: '', better: 'lower', digits: 2 },
     { key: 'targetedRedisCpuUs', label: 'targeted: Redis CPU / delivery', unit: 'µs', better: 'lower', digits: 1 },
     { key: 'targetedRedisCpuPct', label: 'targeted, closed loop: Redis CPU', unit: '% of a core', better: 'lower' },
     { key: 'broadcastPerSec', label: `broadcast: deliveries / s (median of ${s.clusterBroadcasts})`, unit: '/s', better: 'higher' },
     { key: 'broadcastP50', label: 'broadcast: latency p50', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'broadcastP99', label: 'broadcast: latency p99', unit: 'ms', better: 'lower', digits: 1 },
     { key: 'broadcastNodeCpuUs', label: 'broadcast: CPU of all nodes / delivery', unit: 'µs', better: 'lower', digits: 2 },
-    { key: 'broadcastRedisCmds', label: 'broadcast: Redis commands / broadcast', unit: '', better: 'lower', digits: 1 },
+    {
+      key: 'broadcastSentPerPublish',
+      label: 'broadcast: Redis commands sent by the publishing node / broadcast',
+      unit: '',
+      better: 'lower',
+      digits: 1,
+      missing: 'n/a',
+    },
+    {
+      key: 'broadcastSentPerBroadcast',
+      label: 'broadcast: Redis commands sent by all nodes / broadcast',
+      unit: '',
+      better: 'lower',
+      digits: 1,
+      missing: 'n/a',
+    },
+    { key: 'broadcastRedisCmds', label: 'broadcast: Redis commands executed (incl. inside scripts) / broadcast', unit: '', better: 'lower', digits: 1 },
     { key: 'broadcastRedisCpuUs', label: 'broadcast: Redis CPU / broadcast', unit: 'µs', better: 'lower', digits: 0 },
   ],
+  // Issue 17's goals.
   targets: [
-    pairTarget(
-      'cluster-targeted-redis',
-      'Cluster: Redis commands per targeted delivery ≤ Socket.IO + redis-adapter',
-      'targetedRedisCmds',
+    boundTarget(
+      'cluster-targeted-sent',
+      'Cluster: Redis commands sent by the publishing node ≤ 2 per targeted publish',
+      'targetedSentPerPublish',
       'herald-cluster',
       '<=',
-      1,
+      2,
+      'commands',
+    ),
+    boundTarget(
+      'cluster-broadcast-sent',
+      'Cluster: Redis commands sent by the publishing node ≤ 2 per broadcast',
+      'broadcastSentPerPublish',
+      'herald-cluster',
+      '<=',
+      2,
+      'commands',
+    ),
+    pairTarget(
+      'cluster-targeted-redis-cpu',
+      'Cluster: Redis CPU per targeted delivery ≤ 1.2 × Socket.IO + redis-adapter',
+      'targetedRedisCpuUs',
+      'herald-cluster',
+      '<=',
+      1.2,
       'socketio-cluster',
     ),
     pairTarget(
       'cluster-targeted-p99',
-      'Cluster: targeted cross-node p99 ≤ 1.1 × Socket.IO + redis-adapter',
+      'Cluster: targeted cross-node p99 ≤ 1.2 × Socket.IO + redis-adapter',
       'targetedRemoteP99',
       'herald-cluster',
       '<=',
-      1.1,
+      1.2,
       'socketio-cluster',
     ),
   ],
@@ -147,7 +223,15 @@ export const cluster: Scenario = {
         { key: 'targetedP99', label: 'p99' },
       ],
     },
-    { title: 'Cluster: Redis commands per targeted delivery', unit: 'commands', keys: [{ key: 'targetedRedisCmds', label: 'commands' }] },
+    {
+      title: 'Cluster: Redis commands, targeted',
+      unit: 'commands',
+      keys: [
+        { key: 'targetedSentPerPublish', label: 'sent / publish' },
+        { key: 'targetedRedisCmds', label: 'executed / delivery' },
+      ],
+    },
+    { title: 'Cluster: Redis CPU per targeted delivery', unit: 'µs', keys: [{ key: 'targetedRedisCpuUs', label: 'Redis CPU' }] },
   ],
   async runTogether(ctxs) {
     const s = ctxs[0].sizes;
@@ -175,6 +259,7 @@ export const cluster: Scenario = {
         pacedSliceP99: [],
         rates: [],
         incomplete: 0,
+        countsSent: ctx.kind.script === 'herald.ts',
       });
     }
     // Registrations settle (batched registry writes), then a warm-up, not counted.
@@ -251,11 +336,29 @@ export const cluster: Scenario = {
       const tc = rig.closed;
       const tp = rig.paced;
       const targetedDeliveries = tc.deliveries + tp.deliveries;
+      const targetedPublishes = tc.publishes + tp.publishes;
       const targetedRedis: RedisDelta = { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} };
       addRedis(targetedRedis, tc.redis);
       addRedis(targetedRedis, tp.redis);
-      rig.notes.push(`Redis commands per targeted delivery, top: ${topCommands(targetedRedis, targetedDeliveries)}`);
-      rig.notes.push(`Redis commands per broadcast, top: ${topCommands(rig.broadcast.redis, rig.broadcast.publishes)}`);
+      const targetedSentPub = addSent(tc.sentPub, tp.sentPub);
+      const targetedSentAll = addSent(tc.sentAll, tp.sentAll);
+      const bc = rig.broadcast;
+      rig.notes.push(`Redis commands executed per targeted delivery, top: ${topCommands(targetedRedis, targetedDeliveries)}`);
+      rig.notes.push(`Redis commands executed per broadcast, top: ${topCommands(bc.redis, bc.publishes)}`);
+      if (!rig.countsSent) {
+        rig.notes.push(
+          'Redis commands sent: the adapter has no per-node counter, and every command it sends is a top-level one (no scripts), so "sent" is INFO commandstats calls, all nodes together (the same figure serves "by the publishing node" and "by all nodes").',
+        );
+      } else if (!targetedSentPub || !targetedSentAll || !bc.sentPub || !bc.sentAll) {
+        rig.notes.push(`Redis commands sent: n/a, the nodes' /metrics have no \`${REDIS_COMMANDS_FAMILY}\` (a build from before that counter).`);
+      } else {
+        rig.notes.push(
+          `Redis commands sent per targeted publish by component: publishing node ${describeSent(targetedSentPub, targetedPublishes)}; all nodes ${describeSent(targetedSentAll, targetedPublishes)}`,
+        );
+        rig.notes.push(
+          `Redis commands sent per broadcast by component: publishing node ${describeSent(bc.sentPub, bc.publishes)}; all nodes ${describeSent(bc.sentAll, bc.publishes)}`,
+        );
+      }
       outcomes.push({
         metrics: {
           devices: rig.open,
@@ -265,6 +368,8 @@ export const cluster: Scenario = {
           targetedP99: median(rig.pacedSliceP99.filter((x) => !Number.isNaN(x))),
           targetedRemoteP99: tp.remote.percentileMs(99),
           targetedNodeCpuUs: (tc.nodeCpuUs + tp.nodeCpuUs) / Math.max(1, targetedDeliveries),
+          targetedSentPerPublish: sentPer(rig, targetedSentPub, targetedRedis, targetedPublishes),
+          targetedSentPerDelivery: sentPer(rig, targetedSentAll, targetedRedis, targetedDeliveries),
           targetedRedisCmds: targetedRedis.calls / Math.max(1, targetedDeliveries),
           targetedRedisCpuUs: targetedRedis.cpuUs / Math.max(1, targetedDeliveries),
           targetedRedisCpuPct: tc.redis.wallMs ? (tc.redis.cpuUs / 1000 / tc.redis.wallMs) * 100 : null,
@@ -272,19 +377,31 @@ export const cluster: Scenario = {
           broadcastP50: rig.broadcast.latency.percentileMs(50),
           broadcastP99: rig.broadcast.latency.percentileMs(99),
           broadcastNodeCpuUs: rig.broadcast.nodeCpuUs / Math.max(1, rig.broadcast.deliveries),
+          broadcastSentPerPublish: sentPer(rig, bc.sentPub, bc.redis, bc.publishes),
+          broadcastSentPerBroadcast: sentPer(rig, bc.sentAll, bc.redis, bc.publishes),
           broadcastRedisCmds: rig.broadcast.redis.calls / Math.max(1, rig.broadcast.publishes),
           broadcastRedisCpuUs: rig.broadcast.redis.cpuUs / Math.max(1, rig.broadcast.publishes),
         },
         notes: rig.notes,
         details: {
           targeted: {
-            closed: { publishes: tc.publishes, deliveries: tc.deliveries, redis: tc.redis },
-            paced: { publishes: tp.publishes, deliveries: tp.deliveries, redis: tp.redis, latency: tp.latency.summary(), remote: tp.remote.summary() },
+            closed: { publishes: tc.publishes, deliveries: tc.deliveries, redis: tc.redis, sentPublishingNode: tc.sentPub, sentAllNodes: tc.sentAll },
+            paced: {
+              publishes: tp.publishes,
+              deliveries: tp.deliveries,
+              redis: tp.redis,
+              sentPublishingNode: tp.sentPub,
+              sentAllNodes: tp.sentAll,
+              latency: tp.latency.summary(),
+              remote: tp.remote.summary(),
+            },
           },
           broadcast: {
             count: rig.broadcast.publishes,
             deliveries: rig.broadcast.deliveries,
             redis: rig.broadcast.redis,
+            sentPublishingNode: bc.sentPub,
+            sentAllNodes: bc.sentAll,
             perBroadcast: rig.rates.map(Math.round),
           },
           nodes: rig.nodes.map((x) => x.info),

@@ -22,6 +22,8 @@ export interface MetricSpec {
   better: 'higher' | 'lower';
   /** Decimals shown in the table. @default 0 */
   digits?: number;
+  /** Shown instead of `—` when the value is null because the server does not expose it (e.g. `n/a`). */
+  missing?: string;
 }
 
 /** Metrics of one scenario for one server (null: not measured, e.g. the server failed). */
@@ -73,7 +75,8 @@ export interface ScenarioContext {
   startRedis(): Promise<BenchRedis>;
   /** `nodes`: a cluster's servers, devices spread over them; `track`: exact delivery tracking. */
   openDevices(server: ServerHandle, capacity: number, opts?: { nodes?: ServerHandle[]; track?: boolean; workers?: number }): Promise<DevicePool>;
-  openPublishers(server: ServerHandle, processes: number): PublisherPool;
+  /** `nodes`: a cluster's servers, publisher process i publishing to node i mod n (else all to `server`). */
+  openPublishers(server: ServerHandle, processes: number, opts?: { nodes?: ServerHandle[] }): PublisherPool;
 }
 
 /**
