@@ -9,12 +9,19 @@ export interface RedisDelta {
   /** Commands executed (INFO commandstats `calls`, summed), without the bench's own INFO calls. */
   calls: number;
   byCommand: Record<string, number>;
+  /**
+   * Time Redis spent executing each command (INFO commandstats `usec`), µs. A script's own entry
+   * (`evalsha`) includes what it ran inside; what is left of `cpuUs` is reading, writing and the
+   * event loop.
+   */
+  usecByCommand: Record<string, number>;
 }
 
 interface Sample {
   cpuUs: number;
   atMs: number;
   calls: Record<string, number>;
+  usec: Record<string, number>;
 }
 
 /**
@@ -49,12 +56,18 @@ export class BenchRedis {
     const text = await this.#client.info('all');
     const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
     const calls: Record<string, number> = {};
-    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
-    return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, atMs: performance.now(), calls };
+    const usec: Record<string, number> = {};
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+      calls[m[1]] = Number(m[2]);
+      usec[m[1]] = Number(m[3]);
+    }
+    return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, atMs: performance.now(), calls, usec };
   }
 
   delta(a: Sample, b: Sample): RedisDelta {
     const byCommand: Record<string, number> = {};
+    const usecByCommand: Record<string, number> = {};
+    for (const [k, v] of Object.entries(b.usec)) if (k !== 'info' && v > (a.usec[k] ?? 0)) usecByCommand[k] = v - (a.usec[k] ?? 0);
     let calls = 0;
     for (const [k, v] of Object.entries(b.calls)) {
       if (k === 'info') continue;
@@ -64,7 +77,7 @@ export class BenchRedis {
         calls += d;
       }
     }
-    return { cpuUs: b.cpuUs - a.cpuUs, wallMs: b.atMs - a.atMs, calls, byCommand };
+    return { cpuUs: b.cpuUs - a.cpuUs, wallMs: b.atMs - a.atMs, calls, byCommand, usecByCommand };
   }
 
   async stop(): Promise<void> {

@@ -135,7 +135,7 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
     const open = await devices.phase(true);
     const rates: number[] = [];
     let incomplete = 0;
-    const b: Window = { redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} }, sent: { total: 0, byComponent: {} }, nodeCpuUs: 0 };
+    const b: Window = { redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {}, usecByCommand: {} }, sent: { total: 0, byComponent: {} }, nodeCpuUs: 0 };
     for (let k = 0; k < s.clusterBroadcasts; k++) {
       const node = nodes[k % n];
       const w = await measure(redis, nodes, 'scaling-broadcast', async () => {

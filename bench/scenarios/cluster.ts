@@ -36,7 +36,7 @@ const emptyAcc = (): Acc => ({
   publishes: 0,
   ms: 0,
   nodeCpuUs: 0,
-  redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} },
+  redis: { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {}, usecByCommand: {} },
   sentPub: { total: 0, byComponent: {} },
   sentAll: { total: 0, byComponent: {} },
   latency: new Histogram(),
@@ -66,7 +66,20 @@ function addRedis(a: RedisDelta, b: RedisDelta): void {
   a.wallMs += b.wallMs;
   a.calls += b.calls;
   for (const [k, v] of Object.entries(b.byCommand)) a.byCommand[k] = (a.byCommand[k] ?? 0) + v;
+  for (const [k, v] of Object.entries(b.usecByCommand)) a.usecByCommand[k] = (a.usecByCommand[k] ?? 0) + v;
 }
+
+/**
+ * Where Redis's CPU per operation went: executing scripts (their inner commands included) or, with
+ * no scripts, the commands; the rest is reading, writing and the event loop.
+ */
+const redisTime = (r: RedisDelta, per: number) => {
+  const u = r.usecByCommand;
+  const scripts = (u.evalsha ?? 0) + (u.eval ?? 0);
+  const exec = scripts > 0 ? scripts : Object.values(u).reduce((a, v) => a + v, 0);
+  const f = (v: number) => (v / Math.max(1, per)).toFixed(1);
+  return `${scripts > 0 ? 'executing scripts' : 'executing commands'} ${f(exec)} µs, the rest (reading, writing, event loop) ${f(r.cpuUs - exec)} µs`;
+};
 
 /** Every node's Redis commands sent so far (null where its `/metrics` has no such counter). */
 const readSent = (nodes: ServerHandle[]) => Promise.all(nodes.map((n) => readRedisCommandsSent(n)));
@@ -337,13 +350,14 @@ export const cluster: Scenario = {
       const tp = rig.paced;
       const targetedDeliveries = tc.deliveries + tp.deliveries;
       const targetedPublishes = tc.publishes + tp.publishes;
-      const targetedRedis: RedisDelta = { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {} };
+      const targetedRedis: RedisDelta = { cpuUs: 0, wallMs: 0, calls: 0, byCommand: {}, usecByCommand: {} };
       addRedis(targetedRedis, tc.redis);
       addRedis(targetedRedis, tp.redis);
       const targetedSentPub = addSent(tc.sentPub, tp.sentPub);
       const targetedSentAll = addSent(tc.sentAll, tp.sentAll);
       const bc = rig.broadcast;
       rig.notes.push(`Redis commands executed per targeted delivery, top: ${topCommands(targetedRedis, targetedDeliveries)}`);
+      rig.notes.push(`Redis CPU per targeted delivery: ${redisTime(targetedRedis, targetedDeliveries)}`);
       rig.notes.push(`Redis commands executed per broadcast, top: ${topCommands(bc.redis, bc.publishes)}`);
       if (!rig.countsSent) {
         rig.notes.push(
