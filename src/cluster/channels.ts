@@ -39,12 +39,15 @@ export class StreamChannels {
 
   /**
    * Subscribes to the client's channel unless it is already (a session of it attached here);
-   * resolves once Redis confirmed. A failed subscription is forgotten, so the next attempt retries.
+   * resolves once Redis confirmed. Rejects at once while the pub/sub connection is down (nothing
+   * is queued: the stream is closed for a retry rather than left waiting for Redis). A failed
+   * subscription is forgotten, so the next attempt retries.
    */
   follow(clientId: string): Promise<void> {
     let p = this.#held.get(clientId);
     if (p) return p;
     if (!this.#hub.hasSessions(clientId)) return Promise.resolve();
+    if (this.#sub.status !== 'ready') return Promise.reject(new Error(`redis pub/sub connection is ${this.#sub.status}: cannot follow ${clientId}`));
     p = this.#subscribe(this.#keys.channel(clientId)).catch((err: unknown) => {
       if (this.#held.get(clientId) === p) this.#held.delete(clientId);
       throw err;

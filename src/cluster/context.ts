@@ -23,6 +23,11 @@ export interface RedisBrokerOptions {
   maxDevicesPerClient: number;
   clientLimitPolicy: 'evict-oldest' | 'reject';
   log: Logger;
+  /**
+   * Sharded pub/sub for stream channels: by default when the server is Redis ≥ 7; false forces
+   * classic PUBLISH/SUBSCRIBE (a proxy or Redis-compatible server without it; tests).
+   */
+  shardedPubSub?: boolean;
 }
 
 /**

@@ -118,7 +118,7 @@ export class RedisBroker implements Broker {
     const parts = this.#build(hub, presence, ctx ?? { store: this.#o.store, needsCounts: () => false, counted: async (entries) => entries });
     await this.#cmd.connect();
     await this.#sub.connect();
-    this.#sharded = redisMajor(await this.#cmd.info('server')) >= 7;
+    this.#sharded = this.#o.shardedPubSub ?? redisMajor(await this.#cmd.info('server')) >= 7;
     const channels = new StreamChannels(this.#sub, this.#keys, hub, this.#sharded);
     this.#parts = { ...parts, channels };
     const onMessage = (_channel: Buffer, message: Buffer) => this.#onMessage(message);

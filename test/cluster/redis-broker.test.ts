@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisBroker } from '../../src/cluster/redis-broker.js';
+import { RedisBroker, type RedisBrokerOptions } from '../../src/cluster/redis-broker.js';
 import { resolveConfig } from '../../src/core/config.js';
 import type { CloseReason } from '../../src/core/disconnect.js';
 import { jsonEncoder } from '../../src/core/frames.js';
@@ -18,7 +18,7 @@ class NullConn implements TransportConnection {
   readonly kind = 'ws' as const;
   readonly encoder = jsonEncoder;
   ended: CloseReason | null = null;
-  write(): void {}
+  write(_frames: Buffer[]): void {}
   bufferedBytes(): number {
     return 0;
   }
@@ -33,11 +33,20 @@ class NullConn implements TransportConnection {
 const config = (nodeId: string) =>
   resolveConfig({ NODE_ID: nodeId, PRESENCE_GRACE_MS: 0, DRAIN_TIMEOUT_MS: 50, FLUSH_TIMEOUT_MS: 10, FORCE_CLOSE_TIMEOUT_MS: 500, JWT_SECRET: 'x'.repeat(32) });
 
-/** A node on its own key prefix, not started. */
-async function clusterNode(url: string, nodeId = `node-${Math.random().toString(36).slice(2, 8)}`) {
+/** A transport that keeps what it was written, as text. */
+class RecordingConn extends NullConn {
+  readonly texts: string[] = [];
+  override write(frames: Buffer[]): void {
+    for (const f of frames) this.texts.push(f.toString());
+  }
+}
+
+/** A node on its own key prefix (or a given one, to share a cluster), not started. */
+async function clusterNode(url: string, nodeId = `node-${Math.random().toString(36).slice(2, 8)}`, extra: Partial<RedisBrokerOptions> = {}) {
   const cfg = config(nodeId);
   const store = await createStore(cfg, silentLogger);
-  const prefix = uniquePrefix();
+  const prefix = extra.prefix ?? sharedPrefix.get(url) ?? uniquePrefix();
+  if (extra.shardedPubSub === false) sharedPrefix.set(url, prefix);
   const broker = new RedisBroker({
     url,
     nodeId,
@@ -50,12 +59,15 @@ async function clusterNode(url: string, nodeId = `node-${Math.random().toString(
     maxDevicesPerClient: 5,
     clientLimitPolicy: 'evict-oldest',
     log: silentLogger,
+    ...extra,
   });
   const node = new HeraldNode(cfg, store, broker, silentLogger);
   return { node, broker, prefix, nodeId, [Symbol.asyncDispose]: () => node.shutdown() };
 }
 
 let redis: TestRedis;
+/** Nodes of one test cluster share a key prefix (by Redis URL). */
+const sharedPrefix = new Map<string, string>();
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -118,5 +130,45 @@ describe('RedisBroker without Redis', () => {
     await until(() => c.broker.stats.redisErrors >= before + 2, 5000, 'the claim to fail');
     await c.node.shutdown();
     expect(c.broker.stats.redisErrors).toBeGreaterThanOrEqual(before + 3);
+  });
+
+  it('a stream that cannot follow its client channel (pub/sub down, store up) is closed for a retry at once, not left waiting for Redis', async () => {
+    await using gone = await startRedis();
+    await using c = await clusterNode(gone.url);
+    await c.node.start();
+    await gone.stop();
+    await until(() => c.broker.stats.redisErrors >= 1, 5000, 'Redis to be noticed gone');
+    const conn = new NullConn();
+    // The memory store answers the replay's reads; only the subscription is impossible.
+    c.node.connect({ clientId: 'alice', deviceId: 'phone', conn, tokenExpiresAt: null });
+    await until(() => conn.ended !== null, 2000, 'the stream to be closed');
+    expect(conn.ended).toBe('restart');
+  });
+});
+
+describe('RedisBroker with classic pub/sub (Redis 6, or a proxy without sharded pub/sub)', () => {
+  it('routes by client channel with PUBLISH/SUBSCRIBE and releases the subscription', async () => {
+    await using s = await startRedis();
+    const nodes = [await clusterNode(s.url, 'classic-a', { shardedPubSub: false }), await clusterNode(s.url, 'classic-b', { shardedPubSub: false })];
+    const [a, b] = nodes;
+    const admin = new Redis(s.url);
+    try {
+      await a.node.start();
+      await b.node.start();
+      const conn = new RecordingConn();
+      const session = b.node.connect({ clientId: 'alice', deviceId: 'phone', conn, tokenExpiresAt: null });
+      await until(() => session?.state === 'live', 5000, 'live');
+      expect(await admin.call('PUBSUB', 'CHANNELS', `${b.prefix}{alice}:ch`)).toEqual([`${b.prefix}{alice}:ch`]);
+      expect(await admin.call('PUBSUB', 'SHARDCHANNELS')).toEqual([]);
+      // Node a publishes on the prefix of node b's cluster: the two share one.
+      const r = await a.node.publish({ kind: 'client', clientId: 'alice' }, { title: 't', message: 'over classic pub/sub' });
+      expect(r.delivered).toBe(1);
+      await until(() => conn.texts.some((t) => t.includes('over classic pub/sub')), 5000, 'delivery on node b');
+      session?.close('normal');
+      await until(async () => ((await admin.call('PUBSUB', 'CHANNELS', `${b.prefix}{alice}:ch`)) as string[]).length === 0, 5000, 'unsubscribed');
+    } finally {
+      admin.disconnect();
+      for (const n of nodes) await n.node.shutdown();
+    }
   });
 });
