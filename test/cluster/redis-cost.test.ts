@@ -124,6 +124,43 @@ describe('Redis cost of a publish (issue 17)', () => {
     }
   });
 
+  it('a device flapping on one node while another publishes: each notification once, in order (subscriptions follow the flaps)', async () => {
+    const [a, b] = await twoNodes(redis.url);
+    try {
+      const N = 200;
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let published = 0;
+      const publishing = (async () => {
+        for (; published < N; published++) await publish(a, '/api/v1/clients/frank/notifications', { title: 't', message: `m${published}` });
+      })();
+      // Connect, take what comes for a moment, drop the connection (no goodbye), resume by cursor.
+      for (let round = 0; published < N || seen.length < N; round++) {
+        const d = await connectDevice(b, 'frank', 'phone', cursor ? { cursor } : {});
+        await new Promise((r) => setTimeout(r, 5 + (round % 4) * 10));
+        d.ws.terminate();
+        await d.closed;
+        for (const f of d.notifications) {
+          seen.push(f.message as string);
+          cursor = f.cursor as string;
+        }
+        if (round > 2000) throw new Error(`stuck at ${seen.length} of ${N}`);
+      }
+      await publishing;
+      expect(seen).toEqual(Array.from({ length: N }, (_, i) => `m${i}`));
+      // After the flaps the node still follows the client: what is published now arrives live.
+      await using last = await connectDevice(b, 'frank', 'phone', { cursor });
+      for (let i = 0; i < 10; i++) await publish(a, '/api/v1/clients/frank/notifications', { title: 't', message: `live${i}` });
+      const live = await last.waitForNotifications(10);
+      expect(live.map((f) => f.message)).toEqual(Array.from({ length: 10 }, (_, i) => `live${i}`));
+      const admin = new Redis(redis.url);
+      expect(await admin.call('PUBSUB', 'SHARDNUMSUB', 'herald:{frank}:ch')).toEqual(['herald:{frank}:ch', 1]);
+      admin.disconnect();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('cluster-mode Redis: sharded pub/sub in the stream slot, subscriptions held only while a device is attached', async () => {
     const [a, b] = await twoNodes(clustered.url);
     const admin = new Redis(clustered.url);
