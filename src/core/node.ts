@@ -179,6 +179,11 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
   }
 
   async #replay(session: Session, p: ConnectParams): Promise<void> {
+    // Live delivery first (the cluster's channel of the client), then the replay: whatever is
+    // published after the read arrives live, whatever before is in it (duplicates are dropped).
+    // Set up while the cursor is read; awaited before the replay.
+    const following = this.broker.follow?.(p.clientId);
+    following?.catch(() => {}); // awaited below; a rejection before then is not unhandled
     try {
       // The cursor the device came with, else its stored cursor: a resume, broadcasts included.
       // Neither: what is pending for its client, after the newest position any device acknowledged.
@@ -189,10 +194,7 @@ export class HeraldNode extends EventEmitter<NodeEvents> {
         const acked = await this.store.getClientAcked(p.clientId);
         after = { ...START, c: acked?.pos ?? null, ce: acked?.epoch ?? null };
       }
-      if (session.state !== 'replaying') return;
-      // Live delivery first (the cluster's channel of the client), then the replay: whatever is
-      // published after the read arrives live, whatever before is in it (duplicates are dropped).
-      await this.broker.follow?.(p.clientId);
+      await following;
       if (session.state !== 'replaying') return;
       const r = await this.store.replay({ clientId: p.clientId, deviceId: p.deviceId, after, broadcasts: resumeFrom !== null, register: true }, Date.now());
       // Read after the replay: as new as every change it holds, so its `state` frames carry these.
