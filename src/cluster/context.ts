@@ -10,6 +10,8 @@ import type { ClusterScripts } from './redis-scripts.js';
 export interface RedisBrokerOptions {
   /** REDIS_URL */
   url: string;
+  /** REDIS_CLUSTER: `url` is a seed node of a Redis Cluster. @default false */
+  cluster?: boolean;
   /** NODE_ID: names this node's inbox channel and its entries in the registry. */
   nodeId: string;
   /** The message store: gaps and recovery are read from it. */

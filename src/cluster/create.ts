@@ -10,6 +10,7 @@ export async function createBroker(config: HeraldConfig, log: Logger, store: Sto
   if (!config.REDIS_URL) return new LocalBroker(log);
   return new RedisBroker({
     url: config.REDIS_URL,
+    cluster: config.REDIS_CLUSTER === 'true',
     nodeId: config.NODE_ID,
     store,
     nodeHeartbeatMs: config.NODE_HEARTBEAT_MS,

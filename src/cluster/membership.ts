@@ -66,20 +66,23 @@ export class Membership {
     }
   }
 
-  /** This node's heartbeat and its devices' figures: one pipeline per beat. */
+  /**
+   * This node's heartbeat and its devices' figures, written back to back once per beat (not a
+   * pipeline object: on a Redis Cluster the keys live on different shards, and ioredis sends each
+   * command to its own; on one server they go out together all the same).
+   */
   async #announce(now: number): Promise<void> {
     const { cmd, keys, nodeId, opts, hub } = this.#ctx;
-    const batch = cmd.pipeline();
-    batch.zadd(keys.nodes, now, nodeId);
-    batch.set(keys.node(nodeId), String(now), 'PX', opts.nodeDeadAfterMs);
     const fields: string[] = [];
     for (const s of hub.sessions()) fields.push(s.device.connectionId, encodeFigures(s.device));
-    batch.del(keys.nodeDevices(nodeId));
-    if (fields.length) batch.hset(keys.nodeDevices(nodeId), ...fields);
-    batch.pexpire(keys.nodeDevices(nodeId), opts.nodeDeadAfterMs * 2);
-    const results = await batch.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    const dev = keys.nodeDevices(nodeId);
+    await Promise.all([
+      cmd.zadd(keys.nodes, now, nodeId),
+      cmd.set(keys.node(nodeId), String(now), 'PX', opts.nodeDeadAfterMs),
+      cmd.del(dev),
+      fields.length ? cmd.hset(dev, ...fields) : null,
+      cmd.pexpire(dev, opts.nodeDeadAfterMs * 2),
+    ]);
   }
 
   /** Marks a dead node's devices detached and corrects presence (whichever survivor gets there first). */
@@ -128,10 +131,8 @@ export class Membership {
       ids.push(flat[i]);
       seen.push(Number(flat[i + 1]));
     }
-    const batch = cmd.pipeline();
-    for (const id of ids) batch.scard(keys.nodeConns(id));
-    const counts = ids.length ? ((await batch.exec()) ?? []) : [];
-    return ids.map((id, i) => ({ id, connections: Number(counts[i]?.[1] ?? 0), lastSeenAt: seen[i] }));
+    const counts = await Promise.all(ids.map((id) => cmd.scard(keys.nodeConns(id))));
+    return ids.map((id, i) => ({ id, connections: counts[i], lastSeenAt: seen[i] }));
   }
 
   /** Leaves the cluster cleanly: peers need not wait for this node to be found dead. */

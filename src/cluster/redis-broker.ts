@@ -5,7 +5,7 @@ import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
 import type { ClientView, Publication, StoredNotification, Target } from '../core/types.js';
-import { countCommands, sameServer } from '../store/redis-connection.js';
+import { connectRedis, countCommands, sameServer } from '../store/redis-connection.js';
 import { RedisStore } from '../store/redis-store.js';
 import { StreamChannels } from './channels.js';
 import { ClusterPresence } from './cluster-presence.js';
@@ -72,8 +72,8 @@ export class RedisBroker implements Broker {
       enableOfflineQueue: false,
       retryStrategy: (times) => Math.min(50 * 2 ** times, 1000),
     };
-    this.#cmd = new Redis(opts.url, { ...base, connectionName: `herald-broker-${opts.nodeId}` });
-    this.#sub = new Redis(opts.url, { ...base, enableOfflineQueue: true, connectionName: `herald-sub-${opts.nodeId}` });
+    this.#cmd = connectRedis(opts.url, { ...base, connectionName: `herald-broker-${opts.nodeId}` }, opts.cluster);
+    this.#sub = connectRedis(opts.url, { ...base, enableOfflineQueue: true, connectionName: `herald-sub-${opts.nodeId}` }, opts.cluster);
     countCommands(this.#cmd, this.stats);
     countCommands(this.#sub, this.stats);
     let lastError = '';

@@ -43,6 +43,10 @@ export const CONFIG_SPEC = {
   JWKS_URL: { schema: optionalString, doc: 'JWKS URL for device tokens, instead of a secret.' },
   JWT_CLOCK_SKEW_MS: { schema: ms(30_000), doc: "Clock skew allowed on a device token's `exp`, at connect and while connected." },
   REDIS_URL: { schema: optionalString, doc: 'Redis URL; absent = single node with the in-memory store.' },
+  REDIS_CLUSTER: {
+    schema: z.enum(['false', 'true']).default('false'),
+    doc: '`true`: `REDIS_URL` is a seed node of a Redis Cluster of several shards (a cluster client; sharded pub/sub per shard).',
+  },
   DATABASE_URL: {
     schema: optionalString,
     doc: 'PostgreSQL URL (`postgres://user:password@host:port/db`): the durable store. With `REDIS_URL` as well, Redis carries the cluster and PostgreSQL the data.',

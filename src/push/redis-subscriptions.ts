@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { countCommands } from '../store/redis-connection.js';
+import type { Redis } from 'ioredis';
+import { connectRedis, countCommands } from '../store/redis-connection.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from './subscriptions.js';
 
 /** Compare-and-delete: remove the device's field only if it still holds this endpoint. */
@@ -23,9 +23,9 @@ export class RedisPushSubscriptionStore implements PushSubscriptionStore {
   /** Commands that failed (connection down, timeout), for `/metrics`. */
   readonly stats = { redisErrors: 0, redisCommands: 0 };
 
-  constructor(url: string, prefix = 'herald:') {
+  constructor(url: string, prefix = 'herald:', cluster = false) {
     this.#prefix = prefix;
-    this.#redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 0, connectionName: 'herald-push' });
+    this.#redis = connectRedis(url, { lazyConnect: false, maxRetriesPerRequest: 0, connectionName: 'herald-push' }, cluster);
     countCommands(this.#redis, this.stats);
     // Without a listener ioredis prints each failed reconnect. Nothing to do here: ioredis keeps
     // reconnecting, and every command that fails meanwhile is counted and rejected (see #failed).

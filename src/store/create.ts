@@ -25,6 +25,6 @@ export async function createStore(config: HeraldConfig, log: Logger): Promise<St
       log: storeLog,
     });
   }
-  if (config.REDIS_URL) return RedisStore.connect({ url: config.REDIS_URL, ...retention, log: storeLog });
+  if (config.REDIS_URL) return RedisStore.connect({ url: config.REDIS_URL, cluster: config.REDIS_CLUSTER === 'true', ...retention, log: storeLog });
   return new MemoryStore(retention);
 }

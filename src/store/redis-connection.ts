@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** A component's Redis counters (`stats` of RedisStore, RedisBroker, RedisPushSubscriptionStore). */
 export interface RedisCommandCount {
@@ -21,9 +21,46 @@ export function countCommands(redis: Redis, stats: RedisCommandCount): void {
   } as Redis['sendCommand'];
 }
 
-/** Whether two ioredis clients talk to the same server and database (what one Lua script can reach). */
+/**
+ * Whether two ioredis clients talk to the same server and database, or the same Redis Cluster
+ * (what one Lua script can reach, given keys in one slot).
+ */
 export function sameServer(a: Redis, b: Redis): boolean {
+  const sa = clusterSeeds.get(a);
+  const sb = clusterSeeds.get(b);
+  if (sa !== undefined || sb !== undefined) return sa === sb;
   const x = a.options;
   const y = b.options;
   return x.host === y.host && x.port === y.port && (x.db ?? 0) === (y.db ?? 0) && x.path === y.path;
 }
+
+/**
+ * A client for `url`: one connection (`new Redis`), or, with `cluster`, an ioredis `Cluster`
+ * seeded from it, with the same options for each node's connection and sharded pub/sub handled
+ * per shard. Typed as `Redis` because a Cluster answers the same commands (every key of one call
+ * in one slot, which Herald's key layout guarantees); `instanceof Cluster` tells them apart.
+ */
+export function connectRedis(url: string | undefined, options: RedisOptions, cluster = false): Redis {
+  if (!cluster) return url ? new Redis(url, options) : new Redis(options);
+  const u = new URL(url ?? 'redis://127.0.0.1:6379');
+  // Each shard's connection queues while it connects (the slot map is read through it); failing
+  // fast is the Cluster's own `enableOfflineQueue`.
+  // The Cluster connects its shards itself (its own `lazyConnect`).
+  const { lazyConnect: _lazy, ...rest } = options;
+  const nodeOptions: RedisOptions = { ...rest, enableOfflineQueue: true };
+  if (u.username) nodeOptions.username = decodeURIComponent(u.username);
+  if (u.password) nodeOptions.password = decodeURIComponent(u.password);
+  if (u.protocol === 'rediss:') nodeOptions.tls = {};
+  const client = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    redisOptions: nodeOptions,
+    lazyConnect: options.lazyConnect ?? false,
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    shardedSubscribers: true,
+    clusterRetryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+  }) as unknown as Redis;
+  clusterSeeds.set(client, `${u.hostname}:${u.port || 6379}`);
+  return client;
+}
+
+/** The seed address of each Cluster client made by {@link connectRedis}. */
+const clusterSeeds = new WeakMap<object, string>();

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { type Cursor, markFromString, markToString, newEpoch, posToStreamId, type StreamPos, streamIdToPos } from '../core/cursor.js';
 import { uuidv7 } from '../core/ids.js';
 import { checkInboxQuery, checkStateChange, type ListingKey, listingToken, parseListingToken } from '../core/inbox.js';
@@ -23,7 +23,7 @@ import type {
   Target,
 } from '../core/types.js';
 import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
-import { countCommands } from './redis-connection.js';
+import { connectRedis, countCommands } from './redis-connection.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
 import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
@@ -34,6 +34,8 @@ export interface RedisStoreOptions {
   url?: string;
   /** An ioredis client to use instead of `url` (connected or not). The store closes it. */
   redis?: Redis;
+  /** `url` is a seed node of a Redis Cluster (REDIS_CLUSTER). @default false */
+  cluster?: boolean;
   /** Prepended to every key; must not contain `{` or `}` (they would break the hash tags). @default 'herald:' */
   prefix?: string;
   /** Notifications kept per stream (a client's own, the broadcast stream). @default 1000 */
@@ -152,7 +154,7 @@ export class RedisStore implements Store {
       retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
       connectionName: 'herald-store',
     };
-    this.#redis = opts.redis ?? (opts.url ? new Redis(opts.url, options) : new Redis(options));
+    this.#redis = opts.redis ?? connectRedis(opts.url, options, opts.cluster);
     countCommands(this.#redis, this.stats);
     let lastError = '';
     this.#redis.on('error', (err: Error) => {
@@ -207,7 +209,7 @@ export class RedisStore implements Store {
     await this.#redis.ping();
   }
 
-  /** The ioredis client (tests, diagnostics). */
+  /** The ioredis client (tests, diagnostics); an ioredis `Cluster` in cluster mode. */
   get redis(): Redis {
     return this.#redis;
   }

@@ -27,6 +27,8 @@ export interface TestRedisOptions {
    * @default false
    */
   cluster?: boolean;
+  /** Cluster mode: the slots this node owns. @default every slot, [0, 16383] */
+  slots?: [number, number];
   /** A fixed port (to bring a stopped server back on the same address); else a free one. */
   port?: number;
   /** How long to wait for the server to answer PING. @default 10000 */
@@ -89,7 +91,8 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
     const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'herald-redis-'));
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no', '--dir', dir];
-    if (opts.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
+    // The cluster bus gets a free port of its own (by default it is port + 10000, which may be taken).
+    if (opts.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-port', String(await freePort()));
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout?.on('data', (d) => {
@@ -105,8 +108,10 @@ export async function startRedis(opts: TestRedisOptions = {}): Promise<TestRedis
     });
     while (!exitedEarly && Date.now() < deadline && !(await ping(port))) await new Promise((r) => setTimeout(r, 20));
     if (opts.cluster && !exitedEarly) {
-      await command(port, 'CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      while (Date.now() < deadline && !(await command(port, 'CLUSTER', 'INFO'))?.includes('cluster_state:ok')) await new Promise((r) => setTimeout(r, 20));
+      const [from, to] = opts.slots ?? [0, 16383];
+      await command(port, 'CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
+      while (!opts.slots && Date.now() < deadline && !(await command(port, 'CLUSTER', 'INFO'))?.includes('cluster_state:ok'))
+        await new Promise((r) => setTimeout(r, 20));
     }
     if (!exitedEarly && Date.now() < deadline) {
       // A test process that dies without stopping its servers takes them with it.
@@ -137,4 +142,52 @@ let prefixCounter = 0;
 /** A key prefix no other test (in this or another worker) uses: `t<pid>-<n>-<random>:`. */
 export function uniquePrefix(): string {
   return `t${process.pid}-${++prefixCounter}-${Math.random().toString(36).slice(2, 8)}:`;
+}
+
+/** A Redis Cluster of several shards (one master each, no replicas), every node a {@link TestRedis}. */
+export interface TestRedisCluster {
+  readonly nodes: TestRedis[];
+  /** The first node's URL: a seed for a cluster client. */
+  readonly url: string;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts `shards` cluster-mode redis-servers, splits the 16384 slots between them, joins them
+ * (CLUSTER MEET) and waits until every node reports the cluster ok and knows the others.
+ */
+export async function startRedisCluster(shards = 3, timeoutMs = 15_000): Promise<TestRedisCluster> {
+  const size = Math.ceil(16384 / shards);
+  const nodes = await Promise.all(
+    Array.from({ length: shards }, (_, i) => startRedis({ cluster: true, slots: [i * size, Math.min(16383, (i + 1) * size - 1)] })),
+  );
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  };
+  try {
+    const busPort = async (n: TestRedis) => {
+      const reply = (await command(n.port, 'CONFIG', 'GET', 'cluster-port')) ?? '';
+      return (
+        reply
+          .split('\r\n')
+          .filter((l) => /^\d+$/.test(l))
+          .pop() ?? ''
+      );
+    };
+    for (const n of nodes.slice(1)) await command(nodes[0].port, 'CLUSTER', 'MEET', '127.0.0.1', String(n.port), await busPort(n));
+    const deadline = Date.now() + timeoutMs;
+    const ready = async (n: TestRedis) => {
+      const info = (await command(n.port, 'CLUSTER', 'INFO')) ?? '';
+      return info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${shards}`);
+    };
+    while (!(await Promise.all(nodes.map(ready))).every(Boolean)) {
+      if (Date.now() > deadline) throw new Error(`the ${shards}-shard test cluster did not come up within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, url: nodes[0].url, stop, [Symbol.asyncDispose]: stop };
 }
