@@ -171,8 +171,8 @@ async function main(): Promise<void> {
       heapSnapshotDir: args['heap-snapshot'] ? profileDir : null,
       baselineDist,
       log: (msg) => log(`  ${scenario.id} / ${id}: ${msg}`),
-      startRedis: async () => {
-        const redis = await BenchRedis.start();
+      startRedis: async (shards?: number) => {
+        const redis = shards && shards > 1 ? await BenchRedis.startCluster(shards) : await BenchRedis.start();
         cleanup.push(() => redis.stop());
         return redis;
       },

@@ -79,7 +79,8 @@ export async function startHerald(input: ConfigInput | HeraldConfig = {}, opts: 
     // Registered first, so it runs last at shutdown: the final offline events get their chance.
     node.onClose(() => webhooks.close(2000));
   }
-  const pushStore = opts.push?.store ?? (config.REDIS_URL ? new RedisPushSubscriptionStore(config.REDIS_URL, undefined, config.REDIS_CLUSTER === 'true') : undefined);
+  const pushStore =
+    opts.push?.store ?? (config.REDIS_URL ? new RedisPushSubscriptionStore(config.REDIS_URL, undefined, config.REDIS_CLUSTER === 'true') : undefined);
   const push = createPush(node, config, log, { ...opts.push, store: pushStore });
   registerPushRoutes(app, push);
   app.herald.push = push;

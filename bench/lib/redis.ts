@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startRedis, type TestRedis } from '../../test/support/redis.js';
+import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '../../test/support/redis.js';
 
 /** What a redis-server did between two samples. */
 export interface RedisDelta {
@@ -22,6 +22,7 @@ interface Sample {
   atMs: number;
   calls: Record<string, number>;
   usec: Record<string, number>;
+  shardCpuUs: number[];
 }
 
 /**
@@ -30,18 +31,32 @@ interface Sample {
  * and read through `INFO cpu` and `INFO commandstats`, never through anything the servers use.
  */
 export class BenchRedis {
-  readonly #server: TestRedis;
-  readonly #client: Redis;
+  readonly #server: TestRedis | TestRedisCluster;
+  /** One per redis-server (each shard of a cluster). */
+  readonly #clients: Redis[];
 
-  private constructor(server: TestRedis) {
+  private constructor(server: TestRedis | TestRedisCluster) {
     this.#server = server;
-    this.#client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const urls = 'nodes' in server ? server.nodes.map((n) => n.url) : [server.url];
+    this.#clients = urls.map((u) => new Redis(u, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false }));
   }
 
   static async start(): Promise<BenchRedis> {
     const r = new BenchRedis(await startRedis());
-    await r.#client.connect();
+    await Promise.all(r.#clients.map((c) => c.connect()));
     return r;
+  }
+
+  /** A Redis Cluster of `shards` redis-servers; samples add up every shard (see {@link shardCpuUs}). */
+  static async startCluster(shards: number): Promise<BenchRedis> {
+    const r = new BenchRedis(await startRedisCluster(shards));
+    await Promise.all(r.#clients.map((c) => c.connect()));
+    return r;
+  }
+
+  /** Whether this is a Redis Cluster (the servers then need REDIS_CLUSTER). */
+  get cluster(): boolean {
+    return 'nodes' in this.#server;
   }
 
   get url(): string {
@@ -49,19 +64,28 @@ export class BenchRedis {
   }
 
   get pid(): number | undefined {
-    return this.#server.process.pid;
+    return 'nodes' in this.#server ? this.#server.nodes[0].process.pid : this.#server.process.pid;
   }
 
   async sample(): Promise<Sample> {
-    const text = await this.#client.info('all');
-    const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
+    const texts = await Promise.all(this.#clients.map((c) => c.info('all')));
     const calls: Record<string, number> = {};
     const usec: Record<string, number> = {};
-    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-      calls[m[1]] = Number(m[2]);
-      usec[m[1]] = Number(m[3]);
+    const shardCpuUs: number[] = [];
+    for (const text of texts) {
+      const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
+      for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+        calls[m[1]] = (calls[m[1]] ?? 0) + Number(m[2]);
+        usec[m[1]] = (usec[m[1]] ?? 0) + Number(m[3]);
+      }
+      shardCpuUs.push((num('used_cpu_user') + num('used_cpu_sys')) * 1e6);
     }
-    return { cpuUs: (num('used_cpu_user') + num('used_cpu_sys')) * 1e6, atMs: performance.now(), calls, usec };
+    return { cpuUs: shardCpuUs.reduce((a, b) => a + b, 0), atMs: performance.now(), calls, usec, shardCpuUs };
+  }
+
+  /** Each shard's CPU between two samples, µs (one entry for a single server). */
+  shardCpuUs(a: Sample, b: Sample): number[] {
+    return b.shardCpuUs.map((v, i) => v - (a.shardCpuUs[i] ?? 0));
   }
 
   delta(a: Sample, b: Sample): RedisDelta {
@@ -81,7 +105,7 @@ export class BenchRedis {
   }
 
   async stop(): Promise<void> {
-    this.#client.disconnect();
+    for (const c of this.#clients) c.disconnect();
     await this.#server.stop();
   }
 }

@@ -9,8 +9,18 @@ import type { BenchRedis, RedisDelta } from '../lib/redis.js';
 import type { ServerHandle } from '../lib/servers.js';
 import type { ChartSpec, MetricSpec, Metrics, Scenario, ScenarioContext } from './types.js';
 
-/** The cluster sizes measured, one after the other, each on a fresh redis-server. */
-const NODE_COUNTS = [1, 2, 3, 4] as const;
+/**
+ * The cluster sizes measured, one after the other, each on a fresh redis-server; the last is three
+ * nodes on a Redis Cluster of three shards (REDIS_CLUSTER), to compare with three on one server.
+ */
+const VARIANTS = [
+  { id: '1', nodes: 1, shards: 1 },
+  { id: '2', nodes: 2, shards: 1 },
+  { id: '3', nodes: 3, shards: 1 },
+  { id: '4', nodes: 4, shards: 1 },
+  { id: '3s3', nodes: 3, shards: 3 },
+] as const;
+type Variant = (typeof VARIANTS)[number];
 /** Closed-loop publishes in flight per node (the cluster scenario's one publishing node has 32). */
 const CONCURRENCY_PER_NODE = 32;
 const WARMUP_MS = 700;
@@ -19,16 +29,17 @@ const SEQ_TIMEOUT_MS = 15_000;
 const GAP_MS = 100;
 
 const nodesLabel = (n: number) => `${n} node${n > 1 ? 's' : ''}`;
+const variantLabel = (v: Variant) => `${nodesLabel(v.nodes)}${v.shards > 1 ? ` on ${v.shards} Redis shards` : ''}`;
 
 /** One row per figure and node count (`rate1` … `rate4`), so the one-column table reads down by N. */
 function perN(key: string, label: string, unit: string, better: 'higher' | 'lower', digits = 0, missing?: string): MetricSpec[] {
-  return NODE_COUNTS.map((n) => ({ key: `${key}${n}`, label: `${label}, ${nodesLabel(n)}`, unit, better, digits, ...(missing ? { missing } : {}) }));
+  return VARIANTS.map((v) => ({ key: `${key}${v.id}`, label: `${label}, ${variantLabel(v)}`, unit, better, digits, ...(missing ? { missing } : {}) }));
 }
 
 const chartPerN = (title: string, unit: string, key: string): ChartSpec => ({
   title,
   unit,
-  keys: NODE_COUNTS.map((n) => ({ key: `${key}${n}`, label: nodesLabel(n) })),
+  keys: VARIANTS.map((v) => ({ key: `${key}${v.id}`, label: variantLabel(v) })),
 });
 
 interface Window {
@@ -75,20 +86,26 @@ interface Step {
  * (so (N − 1) ÷ N of deliveries cross nodes), then broadcasts one at a time, each from the next
  * node. Everything it starts is stopped before the next N.
  */
-async function step(ctx: ScenarioContext, n: number): Promise<Step> {
+async function step(ctx: ScenarioContext, v: Variant): Promise<Step> {
+  const n = v.nodes;
+  const id = v.id;
   const s = ctx.sizes;
   const total = s.clusterDevices;
   const notes: string[] = [];
-  const redis = await ctx.startRedis();
+  const redis = await ctx.startRedis(v.shards);
   const nodes: ServerHandle[] = [];
   let pool: DevicePool | undefined;
   let pubs: PublisherPool | undefined;
   try {
-    nodes.push(...(await Promise.all(Array.from({ length: n }, (_, i) => ctx.startServer({ redisUrl: redis.url, nodeId: `bench-s${n}-n${i}` })))));
+    nodes.push(
+      ...(await Promise.all(
+        Array.from({ length: n }, (_, i) => ctx.startServer({ redisUrl: redis.url, redisCluster: redis.cluster, nodeId: `bench-s${id}-n${i}` })),
+      )),
+    );
     pool = await ctx.openDevices(nodes[0], total, { nodes });
     const c = await pool.connect(total);
     if (c.failed) notes.push(`${c.failed} connections failed: ${JSON.stringify(c.errors)}`);
-    ctx.log(`${nodesLabel(n)}: ${c.open} devices connected`);
+    ctx.log(`${variantLabel(v)}: ${c.open} devices connected`);
     pubs = ctx.openPublishers(nodes[0], n, { nodes });
     const p = pubs;
     const devices = pool;
@@ -111,12 +128,12 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
     // publishing itself (to `mid`); everything per publish over the whole window, the wait for the
     // last deliveries included.
     await devices.phase(false);
-    let mid: { cpuUs: number; atMs: number } | undefined;
+    let mid: { cpuUs: number; atMs: number; shards: number[] } | undefined;
     const t = await measure(redis, nodes, 'scaling-targeted', async () => {
       const r0 = await redis.sample();
       const totals = await p.run({ ...base, durationMs: s.scalingSeconds * 1000 });
       const r1 = await redis.sample();
-      mid = { cpuUs: r1.cpuUs - r0.cpuUs, atMs: r1.atMs - r0.atMs };
+      mid = { cpuUs: r1.cpuUs - r0.cpuUs, atMs: r1.atMs - r0.atMs, shards: redis.shardCpuUs(r0, r1) };
       const got = await devices.waitReceived(totals.ok, RECEIVE_TIMEOUT_MS);
       if (got.received < totals.ok)
         notes.push(`${totals.ok - got.received} of ${totals.ok} targeted notifications not received within ${RECEIVE_TIMEOUT_MS / 1000} s`);
@@ -130,6 +147,10 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
       `targeted: ${totals.ok} publishes (per node ${totals.okByProcess.join(' / ')}), publishers' CPU ${totals.publisherCpuPct.toFixed(0)} % of a core; executed per publish: ${topCommands(t.redis, publishes)}`,
     );
     if (t.sent) notes.push(`targeted: Redis commands sent per publish by component (all nodes): ${describeSent(t.sent, publishes)}`);
+    if (mid && mid.shards.length > 1 && mid.atMs > 0) {
+      const m = mid;
+      notes.push(`targeted: Redis CPU by shard: ${m.shards.map((us) => `${((us / 1000 / m.atMs) * 100).toFixed(0)} %`).join(' / ')} of a core`);
+    }
 
     // Broadcasts, one at a time, from each node in turn.
     const open = await devices.phase(true);
@@ -169,21 +190,23 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
 
     return {
       metrics: {
-        [`rate${n}`]: totals.ok / seconds,
-        [`deliveries${n}`]: received / seconds,
-        [`redisCpuPct${n}`]: mid && mid.atMs > 0 ? (mid.cpuUs / 1000 / mid.atMs) * 100 : null,
-        [`redisCpuUs${n}`]: t.redis.cpuUs / publishes,
-        [`sent${n}`]: t.sent ? t.sent.total / publishes : null,
-        [`executed${n}`]: t.redis.calls / publishes,
-        [`nodeCpuUs${n}`]: t.nodeCpuUs / Math.max(1, received),
-        [`bcastRate${n}`]: median(rates),
-        [`bcastRedisCpuUs${n}`]: b.redis.cpuUs / casts,
-        [`bcastSent${n}`]: b.sent ? b.sent.total / casts : null,
-        [`bcastExecuted${n}`]: b.redis.calls / casts,
+        [`rate${id}`]: totals.ok / seconds,
+        [`deliveries${id}`]: received / seconds,
+        [`redisCpuPct${id}`]: mid && mid.atMs > 0 ? (mid.cpuUs / 1000 / mid.atMs) * 100 : null,
+        [`redisCpuUs${id}`]: t.redis.cpuUs / publishes,
+        [`sent${id}`]: t.sent ? t.sent.total / publishes : null,
+        [`executed${id}`]: t.redis.calls / publishes,
+        [`nodeCpuUs${id}`]: t.nodeCpuUs / Math.max(1, received),
+        [`bcastRate${id}`]: median(rates),
+        [`bcastRedisCpuUs${id}`]: b.redis.cpuUs / casts,
+        [`bcastSent${id}`]: b.sent ? b.sent.total / casts : null,
+        [`bcastExecuted${id}`]: b.redis.calls / casts,
       },
       notes,
       details: {
+        variant: id,
         nodes: n,
+        shards: v.shards,
         devices: c.open,
         targeted: {
           publishes: totals.ok,
@@ -219,7 +242,7 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
 
 /**
  * Issue 17: how a Herald cluster grows on one Redis. For N = 1, 2, 3, 4 node processes, each N on
- * its own fresh redis-server, the same devices (the cluster scenario's count) spread evenly over
+ * its own fresh redis-server (and 3 nodes on a fresh three-shard Redis Cluster), the same devices (the cluster scenario's count) spread evenly over
  * the nodes and one closed-loop publisher per node: the cluster's targeted publishes/s, its
  * deliveries/s, Redis CPU (share of a core, µs per publish), Redis commands per publish (sent by
  * the nodes, from their `/metrics`; executed, from `INFO commandstats`), the nodes' CPU per
@@ -229,7 +252,7 @@ async function step(ctx: ScenarioContext, n: number): Promise<Step> {
  */
 export const clusterScaling: Scenario = {
   id: 'cluster-scaling',
-  title: 'Cluster scaling: 1 to 4 Herald nodes on one Redis, same devices',
+  title: 'Cluster scaling: 1 to 4 Herald nodes on one Redis (and 3 on a 3-shard Redis Cluster), same devices',
   servers: ['herald-cluster'],
   ratios: [],
   metrics: (s) => [
@@ -261,19 +284,21 @@ export const clusterScaling: Scenario = {
     const notes: string[] = [];
     const steps: Record<string, unknown>[] = [];
     let sentMissing = false;
-    for (const n of NODE_COUNTS) {
+    for (const v of VARIANTS) {
       try {
-        const r = await step(ctx, n);
+        const r = await step(ctx, v);
         Object.assign(metrics, r.metrics);
-        notes.push(...r.notes.map((x) => `${nodesLabel(n)}: ${x}`));
+        notes.push(...r.notes.map((x) => `${variantLabel(v)}: ${x}`));
         steps.push(r.details);
-        if (r.metrics[`sent${n}`] == null) sentMissing = true;
-        ctx.log(`${nodesLabel(n)}: ${Math.round(r.metrics[`rate${n}`] ?? 0)} publishes/s, Redis ${Math.round(r.metrics[`redisCpuPct${n}`] ?? 0)} % of a core`);
+        if (r.metrics[`sent${v.id}`] == null) sentMissing = true;
+        ctx.log(
+          `${variantLabel(v)}: ${Math.round(r.metrics[`rate${v.id}`] ?? 0)} publishes/s, Redis ${Math.round(r.metrics[`redisCpuPct${v.id}`] ?? 0)} % of a core`,
+        );
       } catch (err) {
-        // One node count failing leaves the others' figures.
+        // One variant failing leaves the others' figures.
         const e = err as Error;
-        ctx.log(`${nodesLabel(n)} FAILED: ${e.message}`);
-        notes.push(`${nodesLabel(n)}: **failed**: ${e.message.split('\n')[0]}`);
+        ctx.log(`${variantLabel(v)} FAILED: ${e.message}`);
+        notes.push(`${variantLabel(v)}: **failed**: ${e.message.split('\n')[0]}`);
       }
     }
     if (sentMissing) notes.push(`Redis commands sent: n/a, the nodes' /metrics have no \`${REDIS_COMMANDS_FAMILY}\` (a build from before that counter).`);

@@ -71,8 +71,8 @@ export interface ScenarioContext {
    * its own unless `settings.redisUrl` names one ({@link startRedis}); it is stopped after the scenario.
    */
   startServer(settings?: Partial<ServerSettings>): Promise<ServerHandle>;
-  /** A private redis-server for this scenario (several servers of a cluster share it). */
-  startRedis(): Promise<BenchRedis>;
+  /** A private redis-server for this scenario (several servers of a cluster share it); with `shards`, a Redis Cluster of that many. */
+  startRedis(shards?: number): Promise<BenchRedis>;
   /** `nodes`: a cluster's servers, devices spread over them; `track`: exact delivery tracking. */
   openDevices(server: ServerHandle, capacity: number, opts?: { nodes?: ServerHandle[]; track?: boolean; workers?: number }): Promise<DevicePool>;
   /** `nodes`: a cluster's servers, publisher process i publishing to node i mod n (else all to `server`). */

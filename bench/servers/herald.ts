@@ -21,6 +21,7 @@ runServer(async (s) => {
     PORT: 0,
     GRPC_PORT: s.grpc ? 0 : 'off',
     ...(s.redisUrl ? { REDIS_URL: s.redisUrl } : {}),
+    ...(s.redisCluster ? { REDIS_CLUSTER: 'true' } : {}),
     ...(s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}),
     ...(s.nodeId ? { NODE_ID: s.nodeId } : {}),
     API_KEY: BENCH_API_KEY,

@@ -180,6 +180,8 @@ export interface ServerSettings {
   grpc?: boolean;
   /** Herald: the Redis store and cluster broker; Socket.IO: the redis adapter. */
   redisUrl?: string;
+  /** Herald: `redisUrl` is a seed of a Redis Cluster (REDIS_CLUSTER). */
+  redisCluster?: boolean;
   /** Herald: the PostgreSQL store (`DATABASE_URL`). */
   databaseUrl?: string;
   /** Herald: `NODE_ID` in a cluster. */

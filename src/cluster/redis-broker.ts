@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Broker, BrokerContext } from '../core/broker.js';
 import type { Cursor } from '../core/cursor.js';
 import type { Hub } from '../core/hub.js';
