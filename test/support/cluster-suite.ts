@@ -26,10 +26,15 @@ function uniq(name: string): string {
 /**
  * The cluster behaviour suite (issue 7, and issue 17 on a Redis Cluster): several Herald processes
  * on one redis-server (`single`), or on a Redis Cluster of three shards with REDIS_CLUSTER=true
- * (`sharded`): every test holds in both. test/cluster/cluster.test.ts and cluster-sharded.test.ts
- * run it.
+ * (`sharded`): every test holds in both. test/cluster/cluster.test.ts runs both, one after the
+ * other in one worker (side by side, six node processes and four redis-servers on two cores would
+ * measure the machine rather than Herald).
  */
 export function clusterSuite(mode: 'single' | 'sharded'): void {
+  describe(mode === 'single' ? 'on one redis-server' : 'on a Redis Cluster of three shards', () => defineSuite(mode));
+}
+
+function defineSuite(mode: 'single' | 'sharded'): void {
   let redis: TestRedis | TestRedisCluster;
   const nodes: HeraldProcess[] = [];
   let prefixCounter = 0;
