@@ -33,7 +33,11 @@ export async function spawnHerald(env: Record<string, string> = {}): Promise<Her
   child.stderr?.on('data', (d) => (out += d));
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`herald did not start:\n${out}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Not left running: the caller never gets a handle to stop it.
+      child.kill('SIGKILL');
+      reject(new Error(`herald did not start:\n${out}`));
+    }, 15_000);
     const check = () => {
       const m = /herald listening http=(\S+)/.exec(out);
       if (m) {
