@@ -144,6 +144,8 @@ let sessionCounter = 0;
 /** Per process: session ids are unique across the nodes of a cluster and across restarts. */
 const SID_PREFIX = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 const GOLDEN = 0.6180339887498949;
+/** A send queue's array keeps its backing store across flushes up to this many frames (see flush). */
+const REUSED_QUEUE_SLOTS = 16;
 
 /**
  * One live stream of one device. Holds the send queue, the heartbeat state and the device's
@@ -274,8 +276,14 @@ export class Session implements WheelEntry {
     const frames = this.#queue;
     this.#queueBytes = 0;
     this.conn.write(frames);
-    // write() consumed the array synchronously: reuse it rather than allocate one per flush.
-    if (this.#queue === frames) frames.length = 0;
+    // write() consumed the array synchronously: reuse it, and its backing store. `length = 0`
+    // would free the store, so the next push (the next delivery) allocates one again: in a
+    // broadcast that was a fresh array store per delivery, the largest allocation of the fan-out.
+    // pop() keeps it; a store grown by a large batch (a replay) is let go.
+    if (this.#queue === frames) {
+      if (frames.length > REUSED_QUEUE_SLOTS) frames.length = 0;
+      else while (frames.length > 0) frames.pop();
+    }
   }
 
   /** The transport's buffer drained: write what waited. */

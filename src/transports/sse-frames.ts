@@ -33,9 +33,9 @@ const LF = 10;
  * payload, `\r\n`. Never empty (an empty chunk would end the body): every SSE event has bytes.
  */
 function httpChunk(payload: Buffer): Buffer {
-  const size = payload.length.toString(16);
-  const buf = Buffer.allocUnsafe(size.length + payload.length + 4);
-  let o = ascii(buf, 0, size);
+  const digits = hexDigits(payload.length);
+  const buf = Buffer.allocUnsafe(digits + payload.length + 4);
+  let o = hex(buf, 0, payload.length, digits);
   buf[o++] = CR;
   buf[o++] = LF;
   buf.set(payload, o);
@@ -43,6 +43,25 @@ function httpChunk(payload: Buffer): Buffer {
   buf[o++] = CR;
   buf[o] = LF;
   return buf;
+}
+
+/** How many hex digits `n` (> 0) has: the length of a chunk-size line without its CRLF. */
+function hexDigits(n: number): number {
+  let d = 1;
+  for (let v = n >>> 4; v !== 0; v >>>= 4) d++;
+  return d;
+}
+
+/** `0`–`9`, `a`–`f` */
+const HEX_DIGIT = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/**
+ * Writes `n` in lower-case hex, `digits` ({@link hexDigits}) long, at `o`; returns the offset after
+ * it. Per delivery this replaces `n.toString(16)`, a string allocated only to be copied.
+ */
+function hex(buf: Buffer, o: number, n: number, digits: number): number {
+  for (let i = o + digits - 1, v = n; i >= o; i--, v >>>= 4) buf[i] = HEX_DIGIT[v & 15];
+  return o + digits;
 }
 
 /**
@@ -72,11 +91,11 @@ function notificationEvent(out: Outgoing, clientId: string, cursor: string, chun
     out.cache.sse = shared;
   }
   const n = ID.length + cursor.length + shared.length + CLIENT_ID.length + clientId.length + CURSOR.length + cursor.length + END.length;
-  const size = chunked ? n.toString(16) : '';
-  const buf = Buffer.allocUnsafe(chunked ? size.length + n + 4 : n);
+  const digits = chunked ? hexDigits(n) : 0;
+  const buf = Buffer.allocUnsafe(chunked ? digits + n + 4 : n);
   let o = 0;
   if (chunked) {
-    o = ascii(buf, o, size);
+    o = hex(buf, o, n, digits);
     buf[o++] = CR;
     buf[o++] = LF;
   }
