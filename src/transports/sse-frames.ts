@@ -79,12 +79,22 @@ const CURSOR = '","cursor":"';
 const END = '"}\n\n';
 
 /**
+ * Where a notification event's bytes are built: a buffer of exactly `size` bytes, which the caller
+ * fills at once. By default a fresh one; a stream can hand out one it reuses (sse.ts).
+ */
+export interface FrameBuffers {
+  take(size: number): Buffer;
+}
+
+const FRESH: FrameBuffers = { take: (size) => Buffer.allocUnsafe(size) };
+
+/**
  * A notification event, as one buffer, in an HTTP chunk of its own when `chunked`. Shared by every
  * device (encoded once per notification): `\nevent: notification\ndata: {…head`. Per device:
  * `id: <cursor>` before it and the recipient's `clientId` and `cursor` after it (as in the JSON
  * encoder).
  */
-function notificationEvent(out: Outgoing, clientId: string, cursor: string, chunked: boolean): Buffer {
+export function notificationEvent(out: Outgoing, clientId: string, cursor: string, chunked: boolean, buffers: FrameBuffers = FRESH): Buffer {
   let shared = out.cache.sse as Buffer | undefined;
   if (shared === undefined) {
     shared = Buffer.from(`\nevent: notification\ndata: ${notificationJsonHead(out.n)}`);
@@ -92,7 +102,7 @@ function notificationEvent(out: Outgoing, clientId: string, cursor: string, chun
   }
   const n = ID.length + cursor.length + shared.length + CLIENT_ID.length + clientId.length + CURSOR.length + cursor.length + END.length;
   const digits = chunked ? hexDigits(n) : 0;
-  const buf = Buffer.allocUnsafe(chunked ? digits + n + 4 : n);
+  const buf = buffers.take(chunked ? digits + n + 4 : n);
   let o = 0;
   if (chunked) {
     o = hex(buf, o, n, digits);

@@ -10,7 +10,7 @@ import type { HeraldNode } from '../core/node.js';
 import type { TransportConnection } from '../core/session.js';
 import type { InboxCounts } from '../core/types.js';
 import { type DeviceHandshake, deviceHandshake } from './handshake.js';
-import { retryLine, sseChunkEncoder, sseEncoder } from './sse-frames.js';
+import { type FrameBuffers, notificationEvent, retryLine, sseChunkEncoder, sseEncoder } from './sse-frames.js';
 import { Linger, StreamConnection } from './teardown.js';
 import type { DeviceTransport } from './transport.js';
 
@@ -47,13 +47,27 @@ export interface SseTransportOptions {
 interface StreamOut {
   readonly stream: Writable;
   readonly encoder: Encoder;
+  /** The stream is the socket: nothing but the kernel holds on to what is written to it. */
+  readonly socket: boolean;
 }
 
 function streamOut(res: ServerResponse): StreamOut {
   const socket = res.socket;
-  if (socket === null) return { stream: res, encoder: sseEncoder };
-  return { stream: socket, encoder: res.chunkedEncoding ? sseChunkEncoder : sseEncoder };
+  if (socket === null) return { stream: res, encoder: sseEncoder, socket: false };
+  return { stream: socket, encoder: res.chunkedEncoding ? sseChunkEncoder : sseEncoder, socket: true };
 }
+
+// Where a stream's reused notification buffer ({@link SseConnection.take}) stands:
+/** Free to build the next notification in. */
+const SCRATCH_FREE = 0;
+/** Holds a notification in the session's queue: the next write() has it. */
+const SCRATCH_QUEUED = 1;
+/** Written, but the socket had to keep part of it: free once the socket's buffer is empty. */
+const SCRATCH_IN_SOCKET = 2;
+
+/** A stream's reused notification buffer: room for a typical event, and no bigger. */
+const SCRATCH_MIN = 512;
+const SCRATCH_MAX = 2048;
 
 /**
  * One SSE stream as the core sees it. It is its own encoder so that it sees each ping go by: a
@@ -61,7 +75,7 @@ function streamOut(res: ServerResponse): StreamOut {
  * for the answer (PROTOCOL.md "SSE liveness"). Every frame it encodes is in the body's framing
  * ({@link streamOut}): a new kind of frame goes through `#enc` too.
  */
-class SseConnection extends StreamConnection implements TransportConnection, Encoder {
+class SseConnection extends StreamConnection implements TransportConnection, Encoder, FrameBuffers {
   readonly kind = KIND;
   readonly name = KIND;
   readonly encoder: Encoder = this;
@@ -69,9 +83,22 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   readonly #transport: SseTransport;
   readonly #out: Writable;
   readonly #enc: Encoder;
+  readonly #chunked: boolean;
+  /** Notifications are built in {@link #scratch} when it is free (only when writing to the socket itself). */
+  readonly #reuse: boolean;
   /** No `?ack=1`: liveness is judged by the socket. */
   readonly #judgedBySocket: boolean;
   #pingQueued = false;
+  /**
+   * The buffer this stream's notifications are built in, one at a time (allocated with the first).
+   * In a fan-out every device gets one event per broadcast, written at once and taken by the
+   * kernel in the same write: a fresh buffer per delivery was only ever garbage (and external
+   * memory, which V8 counts towards its next full collection).
+   */
+  #scratch: Buffer | null = null;
+  /** The last event handed out of {@link #scratch}: its view is reused when the next one is as long. */
+  #view: Buffer | null = null;
+  #scratchState: number = SCRATCH_FREE;
 
   /** Call once the headers are written: {@link streamOut} reads how Node frames the body. */
   constructor(transport: SseTransport, res: ServerResponse, judgedBySocket: boolean) {
@@ -81,6 +108,8 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     this.res = res;
     this.#out = out.stream;
     this.#enc = out.encoder;
+    this.#chunked = out.encoder === sseChunkEncoder;
+    this.#reuse = out.socket;
     this.#judgedBySocket = judgedBySocket;
   }
 
@@ -95,7 +124,29 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
   }
 
   notification(out: Outgoing, clientId: string, cursor: string): Buffer {
-    return this.#enc.notification(out, clientId, cursor);
+    return this.#reuse ? notificationEvent(out, clientId, cursor, this.#chunked, this) : this.#enc.notification(out, clientId, cursor);
+  }
+
+  /**
+   * FrameBuffers: room for one notification event. {@link #scratch} when nothing still needs its
+   * bytes (not queued, and not held by the socket), else a fresh buffer.
+   */
+  take(size: number): Buffer {
+    if (this.#scratchState === SCRATCH_IN_SOCKET && this.#out.writableLength === 0) this.#scratchState = SCRATCH_FREE;
+    if (this.#scratchState !== SCRATCH_FREE || size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+    let scratch = this.#scratch;
+    if (scratch === null || scratch.length < size) {
+      scratch = Buffer.allocUnsafe(Math.min(SCRATCH_MAX, Math.max(SCRATCH_MIN, size * 2)));
+      this.#scratch = scratch;
+      this.#view = null;
+    }
+    let view = this.#view;
+    if (view === null || view.length !== size) {
+      view = scratch.subarray(0, size);
+      this.#view = view;
+    }
+    this.#scratchState = SCRATCH_QUEUED;
+    return view;
   }
 
   event(out: Outgoing, clientId: string, cursor: string, counts: InboxCounts | null): Buffer {
@@ -108,11 +159,18 @@ class SseConnection extends StreamConnection implements TransportConnection, Enc
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
     const chunk = frames.length === 1 ? frames[0] : Buffer.concat(frames);
-    // The session writes its whole queue at once, so a queued ping is in this batch.
+    // The session writes its whole queue at once, so a queued ping is in this batch, and so is the
+    // notification in #scratch, if there is one (copied by the concat, or written as it is).
     if (this.#pingQueued) {
       this.#pingQueued = false;
       this.#out.write(chunk, this.#pingWritten);
     } else this.#out.write(chunk);
+    if (this.#scratchState === SCRATCH_QUEUED) {
+      const view = this.#view;
+      // Written as it is: taken by the kernel at once unless the socket had to buffer some of it.
+      if (chunk === view) this.#scratchState = this.#out.writableLength === 0 ? SCRATCH_FREE : SCRATCH_IN_SOCKET;
+      else if (view !== null && frames.includes(view)) this.#scratchState = SCRATCH_FREE; // copied by the concat
+    }
   }
 
   readonly #pingWritten = (err?: Error | null): void => {

@@ -201,6 +201,31 @@ describe('SSE stream', () => {
     expect(raw.text.split('event: notification').length - 1).toBe(10);
   });
 
+  it('a stream that stops reading gets every notification intact when it reads again: the buffer events are built in is reused only once the socket is done with it', async () => {
+    await using h = await startTestHerald({ SEND_QUEUE_BYTES: 256 * 1024 * 1024, SEND_QUEUE_MESSAGES: 100_000, RETENTION_MESSAGES: 5 });
+    await using raw = await rawSse(h, 'alice', 'laptop');
+    const conn = () => h.node.hub.device('alice', 'laptop')?.session?.conn;
+    const message = (i: number) => `${i}:`.padEnd(900 + (i % 7) * 100, 'x');
+    raw.socket.pause();
+    const titles: string[] = [];
+    let backedUpAt = -1;
+    // One notification per turn, so each is a write of its own, of varying length; on until the
+    // socket has had to keep bytes (a partial write) and for a while after.
+    for (let i = 0; i < 50_000 && (backedUpAt < 0 || i < backedUpAt + 200); i++) {
+      await h.node.publish({ kind: 'client', clientId: 'alice' }, { title: `n${i}`, message: message(i) });
+      titles.push(`n${i}`);
+      await new Promise((r) => setImmediate(r));
+      if (backedUpAt < 0 && (conn()?.bufferedBytes() ?? 0) > 0) backedUpAt = i;
+    }
+    expect(backedUpAt).toBeGreaterThan(0);
+    raw.socket.resume();
+    await raw.waitForText(`"title":"${titles.at(-1)}"`, 20_000);
+    const events = raw.events.filter((e) => e.event === 'notification');
+    const received = events.map((e) => JSON.parse(e.data ?? '') as { title: string; message: string; cursor: string });
+    expect(received.map((n) => n.title)).toEqual(titles);
+    expect(received.every((n, i) => n.message === message(i) && events[i].id === n.cursor)).toBe(true);
+  }, 60_000);
+
   it('speaks to an HTTP/1.0 client without chunked encoding: the events as they are, the body ending with the connection', async () => {
     await using h = await startTestHerald();
     const url = new URL(h.url);
