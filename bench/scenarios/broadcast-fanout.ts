@@ -1,7 +1,7 @@
+import { postBroadcast } from '../lib/broadcast.js';
 import { sleep } from '../lib/children.js';
 import type { DevicePool } from '../lib/devices.js';
 import { nowMs } from '../lib/histogram.js';
-import { postJson } from '../lib/http.js';
 import { interleave, median } from '../lib/interleave.js';
 import type { ServerHandle } from '../lib/servers.js';
 import { ratioTarget } from '../lib/targets.js';
@@ -27,13 +27,7 @@ async function broadcastOnce(rig: Rig, seq: number, devices: number, measured: b
   const done = pool.waitSeq(seq, SEQ_TIMEOUT_MS);
   const w = measured ? await server.begin('broadcast') : null;
   const t = nowMs();
-  const res = await postJson(
-    server.port,
-    server.kind.paths.broadcast,
-    { title: 'Bench', message: 'broadcast fan-out', data: { _t: t, _s: seq } },
-    server.kind.headers,
-  );
-  if (res.status !== 202) throw new Error(`${server.kind.label}: broadcast answered ${res.status}: ${res.body}`);
+  await postBroadcast(server, 'broadcast fan-out', t, seq);
   const r = await done;
   if (!measured) return;
   if (w) rig.cpuUs += (await server.end(w)).cpuUs;

@@ -1,7 +1,8 @@
+import { postBroadcast } from '../lib/broadcast.js';
 import { sleep } from '../lib/children.js';
 import type { DevicePool } from '../lib/devices.js';
 import { nowMs } from '../lib/histogram.js';
-import { postJson, resetHttpAgent } from '../lib/http.js';
+import { resetHttpAgent } from '../lib/http.js';
 import { median } from '../lib/interleave.js';
 import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, type SentCommands, sentBetween } from '../lib/node-metrics.js';
 import type { PublisherPool } from '../lib/publishers.js';
@@ -162,13 +163,7 @@ async function step(ctx: ScenarioContext, v: Variant): Promise<Step> {
       const w = await measure(redis, nodes, 'scaling-broadcast', async () => {
         const done = devices.waitSeq(k, SEQ_TIMEOUT_MS);
         const at = nowMs();
-        const res = await postJson(
-          node.port,
-          node.kind.paths.broadcast,
-          { title: 'Bench', message: 'scaling broadcast', data: { _t: at, _s: k } },
-          node.kind.headers,
-        );
-        if (res.status !== 202) throw new Error(`${node.kind.label}: broadcast answered ${res.status}: ${res.body}`);
+        await postBroadcast(node, 'scaling broadcast', at, k);
         const r = await done;
         if (!r.complete) incomplete++;
         else rates.push((open / (r.lastAt - at)) * 1000);

@@ -1,7 +1,7 @@
+import { postBroadcast } from '../lib/broadcast.js';
 import { sleep } from '../lib/children.js';
 import type { DevicePool } from '../lib/devices.js';
 import { Histogram, nowMs } from '../lib/histogram.js';
-import { postJson } from '../lib/http.js';
 import { interleave, median } from '../lib/interleave.js';
 import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, type SentCommands, sentBetween } from '../lib/node-metrics.js';
 import type { PublisherPool, PublishTotals } from '../lib/publishers.js';
@@ -324,13 +324,7 @@ export const cluster: Scenario = {
         const done = rig.pool.waitSeq(mySeq, SEQ_TIMEOUT_MS);
         const t = nowMs();
         const node = rig.nodes[0];
-        const res = await postJson(
-          node.port,
-          node.kind.paths.broadcast,
-          { title: 'Bench', message: 'cluster broadcast', data: { _t: t, _s: mySeq } },
-          node.kind.headers,
-        );
-        if (res.status !== 202) throw new Error(`${node.kind.label}: broadcast answered ${res.status}: ${res.body}`);
+        await postBroadcast(node, 'cluster broadcast', t, mySeq);
         const r = await done;
         if (!r.complete) rig.incomplete++;
         else rig.rates.push((opens[k] / (r.lastAt - t)) * 1000);

@@ -1,6 +1,6 @@
+import { postBroadcast } from '../lib/broadcast.js';
 import type { DevicePool } from '../lib/devices.js';
 import { nowMs } from '../lib/histogram.js';
-import { postJson } from '../lib/http.js';
 import { interleave } from '../lib/interleave.js';
 import type { ServerHandle } from '../lib/servers.js';
 import { absoluteTarget } from '../lib/targets.js';
@@ -21,10 +21,8 @@ interface Rig {
   wallMs: number;
 }
 
-async function publish(server: ServerHandle, at: number, seq: number): Promise<void> {
-  const body = { title: 'Bench', message: 'sustained broadcast', data: { _t: at, _s: seq } };
-  const res = await postJson(server.port, server.kind.paths.broadcast, body, server.kind.headers);
-  if (res.status !== 202) throw new Error(`${server.kind.label}: broadcast answered ${res.status}: ${res.body}`);
+function publish(server: ServerHandle, at: number, seq: number): Promise<void> {
+  return postBroadcast(server, 'sustained broadcast', at, seq);
 }
 
 /** Broadcasts at `rate` for `ms` on a fixed schedule (never waiting for deliveries), stamped with the scheduled time. */
