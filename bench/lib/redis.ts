@@ -109,3 +109,11 @@ export class BenchRedis {
     await this.#server.stop();
   }
 }
+
+/** The six commands executed most in `r`, each per `per` operations: `hset 1.00, xadd 1.00, …`. */
+export const topCommands = (r: RedisDelta, per: number): string =>
+  Object.entries(r.byCommand)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${(v / Math.max(1, per)).toFixed(2)}`)
+    .join(', ');

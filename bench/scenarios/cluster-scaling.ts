@@ -6,7 +6,7 @@ import { resetHttpAgent } from '../lib/http.js';
 import { median } from '../lib/interleave.js';
 import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, type SentCommands, sentBetween } from '../lib/node-metrics.js';
 import type { PublisherPool } from '../lib/publishers.js';
-import type { BenchRedis, RedisDelta } from '../lib/redis.js';
+import { type BenchRedis, type RedisDelta, topCommands } from '../lib/redis.js';
 import type { ServerHandle } from '../lib/servers.js';
 import type { ChartSpec, MetricSpec, Metrics, Scenario, ScenarioContext } from './types.js';
 
@@ -66,13 +66,6 @@ async function measure<T>(redis: BenchRedis, nodes: ServerHandle[], label: strin
     nodeCpuUs: costs.reduce((a, c) => a + c.cpuUs, 0),
   };
 }
-
-const topCommands = (r: RedisDelta, per: number) =>
-  Object.entries(r.byCommand)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6)
-    .map(([k, v]) => `${k} ${(v / Math.max(1, per)).toFixed(2)}`)
-    .join(', ');
 
 /** What one node count measured. */
 interface Step {

@@ -5,7 +5,7 @@ import { Histogram, nowMs } from '../lib/histogram.js';
 import { interleave, median } from '../lib/interleave.js';
 import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, type SentCommands, sentBetween } from '../lib/node-metrics.js';
 import type { PublisherPool, PublishTotals } from '../lib/publishers.js';
-import type { BenchRedis, RedisDelta } from '../lib/redis.js';
+import { type BenchRedis, type RedisDelta, topCommands } from '../lib/redis.js';
 import type { ServerHandle, WindowCost } from '../lib/servers.js';
 import { boundTarget, pairTarget } from '../lib/targets.js';
 import type { Scenario, ScenarioOutcome } from './types.js';
@@ -117,13 +117,6 @@ function sentPer(rig: Rig, sent: SentCommands | null, redis: RedisDelta, per: nu
   if (!rig.countsSent) return redis.calls / Math.max(1, per);
   return sent ? sent.total / Math.max(1, per) : null;
 }
-
-const topCommands = (r: RedisDelta, per: number) =>
-  Object.entries(r.byCommand)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6)
-    .map(([k, v]) => `${k} ${(v / Math.max(1, per)).toFixed(2)}`)
-    .join(', ');
 
 /**
  * Issue 7: three Herald nodes on one redis-server beside three Socket.IO servers with
