@@ -8,6 +8,7 @@ import { addSent, describeSent, REDIS_COMMANDS_FAMILY, readRedisCommandsSent, ty
 import type { PublisherPool } from '../lib/publishers.js';
 import { type BenchRedis, type RedisDelta, topCommands } from '../lib/redis.js';
 import type { ServerHandle } from '../lib/servers.js';
+import { WARMUP_BATCH, WARMUP_BATCH_MS } from './cluster.js';
 import type { ChartSpec, MetricSpec, Metrics, Scenario, ScenarioContext } from './types.js';
 
 /**
@@ -115,6 +116,8 @@ async function step(ctx: ScenarioContext, v: Variant): Promise<Step> {
       mode: 'closed' as const,
       concurrency: CONCURRENCY_PER_NODE,
     };
+    // Every client's stream gets a first notification before anything is measured (see cluster.ts).
+    await p.run({ ...base, target: 'batch', mode: 'batch', batchSize: WARMUP_BATCH, concurrency: 2, durationMs: WARMUP_BATCH_MS });
     await p.run({ ...base, durationMs: WARMUP_MS });
     await sleep(300);
 

@@ -15,6 +15,9 @@ const CLOSED_CONCURRENCY = 32;
 const PACED_CONCURRENCY = 64;
 const SEQ_TIMEOUT_MS = 15_000;
 const GAP_MS = 100;
+/** Warm-up batches: 500 notifications a request, long enough to reach every client (≥ 9 000) at a few thousand a second. */
+export const WARMUP_BATCH = 500;
+export const WARMUP_BATCH_MS = 3000;
 /** Each targeted phase is cut into this many slices per cluster, the clusters taking turns. */
 const SLICES = 2;
 
@@ -268,10 +271,16 @@ export const cluster: Scenario = {
         countsSent: ctx.kind.script === 'herald.ts',
       });
     }
-    // Registrations settle (batched registry writes), then a warm-up, not counted.
+    // Registrations settle (batched registry writes), then a warm-up, not counted: every client's
+    // stream gets a first notification (batches, round robin over all clients), so what is measured
+    // is the steady state of a running cluster, not the creation of 9 000 streams (a stream's first
+    // append costs Redis about twice a later one: new keys and their expiry), then single publishes.
     await sleep(1000);
     const base = { target: 'client' as const, clients: n, batchSize: 1, client, rate: 0 };
-    for (const rig of rigs) await rig.pubs.run({ ...base, mode: 'closed', concurrency: CLOSED_CONCURRENCY, durationMs: 700 });
+    for (const rig of rigs) {
+      await rig.pubs.run({ ...base, target: 'batch', batchSize: WARMUP_BATCH, mode: 'batch', concurrency: 2, durationMs: WARMUP_BATCH_MS });
+      await rig.pubs.run({ ...base, mode: 'closed', concurrency: CLOSED_CONCURRENCY, durationMs: 700 });
+    }
     await sleep(500);
 
     // Targeted, closed loop: throughput.
