@@ -5,7 +5,7 @@ import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
 import type { ClientView, Publication, StoredNotification, Target } from '../core/types.js';
-import { connectRedis, countCommands, sameServer } from '../store/redis-connection.js';
+import { connectRedis, countCommands, refuseShardedCluster, sameServer } from '../store/redis-connection.js';
 import { RedisStore } from '../store/redis-store.js';
 import { StreamChannels } from './channels.js';
 import { ClusterPresence } from './cluster-presence.js';
@@ -117,6 +117,7 @@ export class RedisBroker implements Broker {
     if (!presence || hub.presence !== presence) throw new Error('RedisBroker: build the hub with presence from broker.createPresence');
     const parts = this.#build(hub, presence, ctx ?? { store: this.#o.store, needsCounts: () => false, counted: async (entries) => entries });
     await this.#cmd.connect();
+    if (!this.#o.cluster) await refuseShardedCluster(this.#cmd, 'REDIS_URL');
     await this.#sub.connect();
     this.#sharded = this.#o.shardedPubSub ?? redisMajor(await this.#cmd.info('server')) >= 7;
     const channels = new StreamChannels(this.#sub, this.#keys, hub, this.#sharded);

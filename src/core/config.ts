@@ -45,7 +45,7 @@ export const CONFIG_SPEC = {
   REDIS_URL: { schema: optionalString, doc: 'Redis URL; absent = single node with the in-memory store.' },
   REDIS_CLUSTER: {
     schema: z.enum(['false', 'true']).default('false'),
-    doc: '`true`: `REDIS_URL` is a seed node of a Redis Cluster of several shards (a cluster client; sharded pub/sub per shard).',
+    doc: '`true`: `REDIS_URL` is any node of a Redis Cluster of several shards; Herald then uses a cluster client (credentials and `rediss:` of the URL apply to every shard). Needs `REDIS_URL`. Not needed for a single server, cluster-mode or not, owning every slot. Sharded pub/sub is used on Redis ≥ 7 either way.',
   },
   DATABASE_URL: {
     schema: optionalString,
@@ -194,6 +194,12 @@ export function resolveConfig(input: ConfigInput = {}): HeraldConfig {
     throw new HeraldError(
       'HERALD_ERR_CONFIG',
       `refusing to bind ${r.HOST} without configured secrets: set HERALD_API_KEY and HERALD_JWT_SECRET (or JWT_PUBLIC_KEY / JWKS_URL)`,
+    );
+  }
+  if (r.REDIS_CLUSTER === 'true' && !r.REDIS_URL) {
+    throw new HeraldError(
+      'HERALD_ERR_CONFIG',
+      'REDIS_CLUSTER=true needs REDIS_URL (HERALD_REDIS_URL / --redis-url): a node of the Redis Cluster to start from',
     );
   }
   const limit = openFileLimit();

@@ -64,3 +64,17 @@ export function connectRedis(url: string | undefined, options: RedisOptions, clu
 
 /** The seed address of each Cluster client made by {@link connectRedis}. */
 const clusterSeeds = new WeakMap<object, string>();
+
+/**
+ * Throws a clear error when `redis` (a plain client) is connected to one node of a Redis Cluster of
+ * several shards, where its first key of another shard would fail with a bare `MOVED`: such a
+ * cluster needs REDIS_CLUSTER=true. A single server, cluster-mode or not, owning every slot passes.
+ */
+export async function refuseShardedCluster(redis: Redis, where: string): Promise<void> {
+  const info = await redis.info('cluster').catch(() => '');
+  if (!/cluster_enabled:1/.test(info)) return;
+  const ranges = (await redis.call('CLUSTER', 'SLOTS').catch(() => [])) as [number, number, [string, number]][];
+  const masters = new Set(ranges.map((r) => `${r[2]?.[0]}:${r[2]?.[1]}`));
+  if (masters.size <= 1) return;
+  throw new Error(`the Redis at ${where} is a node of a Redis Cluster of ${masters.size} shards: set REDIS_CLUSTER=true (HERALD_REDIS_CLUSTER)`);
+}

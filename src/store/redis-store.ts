@@ -23,7 +23,7 @@ import type {
   Target,
 } from '../core/types.js';
 import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
-import { connectRedis, countCommands } from './redis-connection.js';
+import { connectRedis, countCommands, refuseShardedCluster } from './redis-connection.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
 import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
@@ -197,7 +197,18 @@ export class RedisStore implements Store {
       await store.ready();
     } catch (err) {
       store.#redis.disconnect();
-      throw new Error(`cannot reach the Redis store at ${redactUrl(opts.url)}: ${(err as Error).message}`, { cause: err });
+      const hint = opts.cluster
+        ? ' (REDIS_CLUSTER=true: is REDIS_URL a node of a Redis Cluster, `cluster-enabled yes`? For a single Redis server leave REDIS_CLUSTER unset)'
+        : '';
+      throw new Error(`cannot reach the Redis store at ${redactUrl(opts.url)}: ${(err as Error).message}${hint}`, { cause: err });
+    }
+    if (!opts.cluster) {
+      try {
+        await refuseShardedCluster(store.#redis, redactUrl(opts.url));
+      } catch (err) {
+        store.#redis.disconnect();
+        throw err;
+      }
     }
     return store;
   }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Herald } from '../../src/server.js';
 import { API_KEY, connectDevice, startTestHerald, type TestDevice, until } from '../support/herald.js';
-import { startRedisCluster, type TestRedisCluster } from '../support/redis.js';
+import { startRedis, startRedisCluster, type TestRedisCluster } from '../support/redis.js';
 
 /**
  * Issue 17: Herald on a Redis Cluster of three shards (REDIS_CLUSTER=true), each shard its own
@@ -19,6 +19,18 @@ async function publish(h: Herald, path: string, body: object): Promise<{ deliver
   expect(res.status).toBe(202);
   return (await res.json()) as { delivered: number; cursor: string };
 }
+
+describe('REDIS_CLUSTER set wrong: a clear error at start, not a bare MOVED or a silent fallback', () => {
+  it('a plain client on a node of a sharded cluster, the flag on a single server, the flag without a URL', async () => {
+    await using shards = await startRedisCluster(3);
+    await using single = await startRedis();
+    await expect(startTestHerald({ REDIS_URL: shards.url, NODE_ID: 'rc-wrong-1' })).rejects.toThrow(/Redis Cluster of 3 shards: set REDIS_CLUSTER=true/);
+    await expect(startTestHerald({ REDIS_URL: single.url, REDIS_CLUSTER: 'true', NODE_ID: 'rc-wrong-2' })).rejects.toThrow(
+      /REDIS_CLUSTER=true: is REDIS_URL a node of a Redis Cluster/,
+    );
+    await expect(startTestHerald({ REDIS_CLUSTER: 'true' })).rejects.toThrow(/REDIS_CLUSTER=true needs REDIS_URL/);
+  });
+});
 
 describe('Herald on a three-shard Redis Cluster', () => {
   let cluster: TestRedisCluster;
