@@ -59,6 +59,8 @@ export class RedisBroker implements Broker {
   #sharded = false;
   /** Whether the store's appends can publish for us: the Redis store on this broker's server. */
   readonly #storePublishes: boolean;
+  /** The stream-entry message frame of this node (the same for every publish). */
+  readonly #frame: { head: string; tail: string };
   #closed = false;
   #wasDown = false;
 
@@ -94,6 +96,7 @@ export class RedisBroker implements Broker {
     });
     this.#scripts = new ClusterScripts(this.#cmd, this.#keys);
     this.#storePublishes = opts.store instanceof RedisStore && sameServer(opts.store.redis, this.#cmd);
+    this.#frame = entryFrame(opts.nodeId);
   }
 
   /** A Redis call failed: counted (every one) and logged with its error. */
@@ -175,7 +178,8 @@ export class RedisBroker implements Broker {
       command: this.#command,
       channel: this.#keys.channel(clientId),
       registry: clientId === null ? null : this.#keys.reg(clientId),
-      ...entryFrame(this.#o.nodeId),
+      head: this.#frame.head,
+      tail: this.#frame.tail,
     };
   }
 
