@@ -27,11 +27,6 @@ export class StreamChannels {
     this.#sharded = sharded;
   }
 
-  /** How many client channels this node is subscribed to (tests: back to 0 when every device left). */
-  get size(): number {
-    return this.#held.size;
-  }
-
   /** The broadcast channel, for the node's whole life. */
   async start(): Promise<void> {
     await this.#subscribe(this.#keys.channel(null));
