@@ -16,7 +16,7 @@ import { Membership, type NodeMember } from './membership.js';
 import { OrderedDelivery } from './ordered-delivery.js';
 import { ClusterScripts } from './redis-scripts.js';
 import { ClusterRegistry } from './registry.js';
-import { decodeWire, encodeWire, entryFrame } from './wire.js';
+import { decodeWire, encodeWire, entryFrame, ownNotification } from './wire.js';
 
 export type { ClusterStats, RedisBrokerOptions } from './context.js';
 
@@ -61,6 +61,8 @@ export class RedisBroker implements Broker {
   readonly #storePublishes: boolean;
   /** The stream-entry message frame of this node (the same for every publish). */
   readonly #frame: { head: string; tail: string };
+  /** Whether a pub/sub message is a notification this node published (dropped unread). */
+  readonly #own: (raw: Buffer) => boolean;
   #closed = false;
   #wasDown = false;
 
@@ -97,6 +99,7 @@ export class RedisBroker implements Broker {
     this.#scripts = new ClusterScripts(this.#cmd, this.#keys);
     this.#storePublishes = opts.store instanceof RedisStore && sameServer(opts.store.redis, this.#cmd);
     this.#frame = entryFrame(opts.nodeId);
+    this.#own = ownNotification(opts.nodeId);
   }
 
   /** A Redis call failed: counted (every one) and logged with its error. */
@@ -209,6 +212,8 @@ export class RedisBroker implements Broker {
 
   #onMessage(raw: Buffer): void {
     const parts = this.#parts;
+    // This node delivered its own publishes already: their echo is not decoded.
+    if (this.#own(raw)) return;
     const msg = decodeWire(raw);
     if (!msg) {
       this.stats.malformedMessages++;

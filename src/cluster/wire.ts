@@ -59,6 +59,19 @@ export function entryFrame(origin: string): { head: string; tail: string } {
   return { head: `{"k":"e","o":${JSON.stringify(origin)},"p":"`, tail: '}' };
 }
 
+/**
+ * A test that tells, from its first bytes and without decoding it, whether a pub/sub message is a
+ * notification `origin` published itself (a stream-entry or a `notification` message; see
+ * {@link entryFrame} and {@link encodeWire}, whose field order it relies on). A node already
+ * delivered its own publishes to its sessions: it drops their echo on the channels it follows
+ * instead of parsing each one.
+ */
+export function ownNotification(origin: string): (raw: Buffer) => boolean {
+  const id = JSON.stringify(origin);
+  const prefixes = [Buffer.from(entryFrame(origin).head), Buffer.from(`{"k":"n","o":${id},`)];
+  return (raw) => prefixes.some((p) => raw.length > p.length && p.compare(raw, 0, p.length) === 0);
+}
+
 /** The JSON text of a message, as other nodes decode it with {@link decodeWire}. */
 export function encodeWire(m: WireMessage): string {
   switch (m.kind) {

@@ -4,7 +4,7 @@ import { ClusterKeys } from '../../src/cluster/keys.js';
 import { decodeFigures, encodeFigures } from '../../src/cluster/membership.js';
 import { ClusterScripts } from '../../src/cluster/redis-scripts.js';
 import { decodeRegistryEntry, encodeRegistryEntry, parseHolder } from '../../src/cluster/registry-entry.js';
-import { decodeWire, encodeWire, type WireMessage } from '../../src/cluster/wire.js';
+import { decodeWire, encodeWire, entryFrame, ownNotification, type WireMessage } from '../../src/cluster/wire.js';
 import type { StoredNotification } from '../../src/core/types.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -105,6 +105,35 @@ describe('pub/sub wire codec', () => {
       '{"k":"e","o":7,"p":"12-0","v":"","e":"ep","j":{"id":"a","title":"t","message":"m","service":"s","ts":1},"t":{"clientId":"c","deviceId":null,"expiresAt":null}}',
     ];
     for (const raw of bad) expect(decodeWire(raw), raw).toBeNull();
+  });
+});
+
+describe('own-notification test (a node drops the echo of its publishes unread)', () => {
+  const entry = (origin: string) => {
+    const { head, tail } = entryFrame(origin);
+    return Buffer.from(`${head}12-0","v":"","e":"ep","j":{"id":"a"},"t":{"clientId":"c"}${tail}`);
+  };
+  it('is true for both kinds of notification message from this node, false for other nodes and other kinds', () => {
+    const own = ownNotification('node-1');
+    expect(own(entry('node-1'))).toBe(true);
+    expect(own(Buffer.from(encodeWire({ kind: 'notification', origin: 'node-1', notification })))).toBe(true);
+    // Another node, one whose id starts with this one's, or one this id starts with.
+    for (const other of ['node-2', 'node-10', 'node-', '"node-1"']) {
+      expect(own(entry(other)), other).toBe(false);
+      expect(own(Buffer.from(encodeWire({ kind: 'notification', origin: other, notification }))), other).toBe(false);
+    }
+    // Kicks and answers to this node are never dropped; nor is a bare prefix.
+    expect(own(Buffer.from(encodeWire({ kind: 'kick', clientId: 'node-1', deviceId: 'node-1', sessionId: 's', reason: 'removed', epoch: 0 })))).toBe(false);
+    expect(own(Buffer.from(encodeWire({ kind: 'answer', clientId: 'node-1', deviceId: 'd', sessionId: 's', cursor: null })))).toBe(false);
+    expect(own(Buffer.from(entryFrame('node-1').head))).toBe(false);
+    expect(own(Buffer.alloc(0))).toBe(false);
+  });
+  it('copes with ids JSON escapes', () => {
+    const id = 'n"ode\\é\u2028';
+    const own = ownNotification(id);
+    expect(own(entry(id))).toBe(true);
+    expect(own(Buffer.from(encodeWire({ kind: 'notification', origin: id, notification })))).toBe(true);
+    expect(own(entry('node-1'))).toBe(false);
   });
 });
 
