@@ -5,7 +5,7 @@ import type { Hub } from '../core/hub.js';
 import type { PresenceTracker } from '../core/presence.js';
 import type { TransportKind } from '../core/session.js';
 import type { ClientView, Publication, StoredNotification, Target } from '../core/types.js';
-import { connectRedis, countCommands, refuseShardedCluster, sameServer } from '../store/redis-connection.js';
+import { coalesceWrites, connectRedis, countCommands, refuseShardedCluster, sameServer } from '../store/redis-connection.js';
 import { RedisStore } from '../store/redis-store.js';
 import { StreamChannels } from './channels.js';
 import { ClusterPresence } from './cluster-presence.js';
@@ -79,6 +79,7 @@ export class RedisBroker implements Broker {
     this.#cmd = connectRedis(opts.url, { ...base, connectionName: `herald-broker-${opts.nodeId}` }, opts.cluster);
     this.#sub = connectRedis(opts.url, { ...base, enableOfflineQueue: true, connectionName: `herald-sub-${opts.nodeId}` }, opts.cluster);
     countCommands(this.#cmd, this.stats);
+    coalesceWrites(this.#cmd);
     countCommands(this.#sub, this.stats);
     let lastError = '';
     const onError = (err: Error) => {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { connectRedis, countCommands } from '../store/redis-connection.js';
+import { coalesceWrites, connectRedis, countCommands } from '../store/redis-connection.js';
 import type { PushSubscriptionRecord, PushSubscriptionStore } from './subscriptions.js';
 
 /** Compare-and-delete: remove the device's field only if it still holds this endpoint. */
@@ -27,6 +27,7 @@ export class RedisPushSubscriptionStore implements PushSubscriptionStore {
     this.#prefix = prefix;
     this.#redis = connectRedis(url, { lazyConnect: false, maxRetriesPerRequest: 0, connectionName: 'herald-push' }, cluster);
     countCommands(this.#redis, this.stats);
+    coalesceWrites(this.#redis);
     // Without a listener ioredis prints each failed reconnect. Nothing to do here: ioredis keeps
     // reconnecting, and every command that fails meanwhile is counted and rejected (see #failed).
     this.#redis.on('error', () => {});

@@ -23,7 +23,7 @@ import type {
   Target,
 } from '../core/types.js';
 import { type Candidate, changeFlags, contentOf, listedItem } from './inbox.js';
-import { connectRedis, countCommands, refuseShardedCluster } from './redis-connection.js';
+import { coalesceWrites, connectRedis, countCommands, refuseShardedCluster } from './redis-connection.js';
 import { type Body, eventEntry, eventJson, fromEntry, optPos } from './redis-entries.js';
 import { BroadcastCache, broadcastCandidates, parseState, updatedContent } from './redis-inbox.js';
 import { APPEND_LUA, BROADCAST_SYNC_LUA, COUNTS_LUA, ITEM_LUA, ITEM_READ_LUA, LIST_LUA, REPLAY_LUA, SAVE_CURSOR_LUA, SET_STATE_LUA } from './redis-scripts.js';
@@ -156,6 +156,7 @@ export class RedisStore implements Store {
     };
     this.#redis = opts.redis ?? connectRedis(opts.url, options, opts.cluster);
     countCommands(this.#redis, this.stats);
+    coalesceWrites(this.#redis);
     let lastError = '';
     this.#redis.on('error', (err: Error) => {
       // ioredis reports each failed reconnect; log a repeated error once.
