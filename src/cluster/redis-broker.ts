@@ -235,6 +235,11 @@ export class RedisBroker implements Broker {
     await parts.delivery.order.recover();
   }
 
+  /** Device claims and releases of this node still running or waiting their turn (tests: 0 once settled). */
+  get registryChangesInFlight(): number {
+    return this.#parts?.registry.changesInFlight ?? 0;
+  }
+
   admit(clientId: string, deviceId: string): Promise<void> {
     return this.#started.registry.admit(clientId, deviceId);
   }

@@ -22,6 +22,15 @@ const NO_FIGURES: DeviceFigures = { lastHeartbeatAt: null, lastNotificationAt: n
 export class ClusterRegistry {
   readonly #ctx: ClusterContext;
   readonly #control: NodeControl;
+  /**
+   * The newest claim or release of each device issued on this node (settled or not): the next one
+   * waits for it, so they run in Redis in the order the hub's events came. A Redis Cluster client
+   * can write a command after later ones (it holds commands for a shard whose connection is not
+   * ready, and sends redirected ones again): a stream's claim run after its own release and after
+   * the claim of the device's next stream took the device back from that stream, and closed it
+   * 4002 `replaced` before its welcome. Emptied as they settle.
+   */
+  readonly #lastChange = new Map<string, Promise<void>>();
 
   constructor(ctx: ClusterContext, control: NodeControl) {
     this.#ctx = ctx;
@@ -58,9 +67,10 @@ export class ClusterRegistry {
     const ctx = this.#ctx;
     const d = s.device;
     const now = Date.now();
-    ctx.cmd.sadd(ctx.keys.nodeConns(ctx.nodeId), d.connectionId).catch((err) => ctx.failed('node connection add', err));
-    ctx.scripts
-      .claim({
+    this.#inOrder(d.clientId, d.deviceId, () => {
+      // The node's set of connections holds one id per device: added and removed in order too.
+      ctx.cmd.sadd(ctx.keys.nodeConns(ctx.nodeId), d.connectionId).catch((err) => ctx.failed('node connection add', err));
+      return ctx.scripts.claim({
         clientId: d.clientId,
         deviceId: d.deviceId,
         node: ctx.nodeId,
@@ -69,7 +79,8 @@ export class ClusterRegistry {
         now,
         maxDevices: ctx.opts.maxDevicesPerClient,
         policy: ctx.opts.clientLimitPolicy,
-      })
+      });
+    })
       .then((r) => {
         if (r.rejected) {
           s.close('client-limit');
@@ -98,22 +109,46 @@ export class ClusterRegistry {
     const ctx = this.#ctx;
     const d = s.device;
     const now = Date.now();
-    ctx.cmd.srem(ctx.keys.nodeConns(ctx.nodeId), d.connectionId).catch((err) => ctx.failed('node connection remove', err));
+    const unlisted = () => ctx.cmd.srem(ctx.keys.nodeConns(ctx.nodeId), d.connectionId).catch((err) => ctx.failed('node connection remove', err));
     const kickedEpoch = this.#control.kickedEpoch(s);
     if (kickedEpoch !== undefined) {
       // Replaced or evicted by a claim elsewhere: that claim already changed the registry.
+      void this.#inOrder(d.clientId, d.deviceId, unlisted);
       ctx.presence.announce({ type: 'device.disconnected', clientId: d.clientId, deviceId: d.deviceId, reason, ts: now, epoch: kickedEpoch });
       return;
     }
     const token = randomBytes(8).toString('hex');
-    ctx.scripts
-      .release({ clientId: d.clientId, deviceId: d.deviceId, sessionId: s.sid, now, forget: removed, token, keepMs: ctx.keepMs })
+    this.#inOrder(d.clientId, d.deviceId, () => {
+      void unlisted();
+      return ctx.scripts.release({ clientId: d.clientId, deviceId: d.deviceId, sessionId: s.sid, now, forget: removed, token, keepMs: ctx.keepMs });
+    })
       .then((r) => {
         ctx.presence.announce({ type: 'device.disconnected', clientId: d.clientId, deviceId: d.deviceId, reason, ts: now, epoch: r.epoch });
         if (!removed) ctx.cmd.zadd(ctx.keys.detached, now, d.connectionId).catch((err) => ctx.failed('detached index', err));
         if (r.pendingToken) ctx.presence.offlineAfterGrace(d.clientId, r.pendingToken, now);
       })
       .catch((err) => ctx.failed('release', err));
+  }
+
+  /** Runs `change` once the device's previous claim or release on this node has settled. */
+  #inOrder<T>(clientId: string, deviceId: string, change: () => Promise<T>): Promise<T> {
+    const key = `${clientId}\n${deviceId}`;
+    const previous = this.#lastChange.get(key);
+    const result = previous ? previous.then(change) : change();
+    const settled = result.then(
+      () => {},
+      () => {},
+    );
+    this.#lastChange.set(key, settled);
+    void settled.then(() => {
+      if (this.#lastChange.get(key) === settled) this.#lastChange.delete(key);
+    });
+    return result;
+  }
+
+  /** Claims and releases still running or waiting on this node (tests: back to 0 after churn). */
+  get changesInFlight(): number {
+    return this.#lastChange.size;
   }
 
   // ---- reads and requests of the API ----

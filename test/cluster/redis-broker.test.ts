@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisBroker, type RedisBrokerOptions } from '../../src/cluster/redis-broker.js';
+import { ClusterScripts } from '../../src/cluster/redis-scripts.js';
 import { resolveConfig } from '../../src/core/config.js';
 import type { CloseReason } from '../../src/core/disconnect.js';
 import { jsonEncoder } from '../../src/core/frames.js';
@@ -90,6 +91,48 @@ describe('RedisBroker in one process', () => {
     await until(() => events.length === 4, 5000, 'disconnected and offline');
     expect(events.map((e) => e.type)).toEqual(['client.online', 'device.connected', 'device.disconnected', 'client.offline']);
     expect(c.broker.stats.redisErrors).toBe(0);
+  });
+
+  it("a device's claims run in Redis in the order its streams came and went, even when one is written late", async () => {
+    await using c = await clusterNode(redis.url);
+    await c.node.start();
+    const r = new Redis(redis.url);
+    const client = `late-${Math.random().toString(36).slice(2, 8)}`;
+    // The first stream's claim is held back, as a Redis Cluster client holds a command for a shard
+    // whose connection is not ready yet (or sends a redirected one again) and writes it after later
+    // ones. Seen in the three-shard churn test: that claim ran after the next stream's and closed
+    // the new stream 4002 before its welcome.
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const claim = ClusterScripts.prototype.claim;
+    let first = true;
+    ClusterScripts.prototype.claim = function (this: ClusterScripts, a: Parameters<typeof claim>[0]) {
+      if (a.clientId !== client || !first) return claim.call(this, a);
+      first = false;
+      return held.then(() => claim.call(this, a));
+    };
+    try {
+      const old = c.node.connect({ clientId: client, deviceId: 'phone', conn: new NullConn(), tokenExpiresAt: null });
+      old?.close('normal');
+      const conn = new NullConn();
+      const current = c.node.connect({ clientId: client, deviceId: 'phone', conn, tokenExpiresAt: null });
+      if (!current) throw new Error('not attached');
+      // Time for the new stream's claim to be written; then the held one goes out.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      letGo();
+      await until(() => c.broker.registryChangesInFlight === 0, 5000, 'the claims and releases to settle');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(conn.ended).toBeNull();
+      expect(current.state).not.toBe('closed');
+      const entry = JSON.parse((await r.hget(`${c.prefix}{${client}}:reg`, 'phone')) ?? 'null');
+      expect(entry).toMatchObject({ n: c.nodeId, s: current.sid, st: 'a' });
+      expect(await r.sismember(`${c.prefix}node:${c.nodeId}:conns`, current.device.connectionId)).toBe(1);
+    } finally {
+      ClusterScripts.prototype.claim = claim;
+      r.disconnect();
+    }
   });
 
   it('refuses to start on a hub not built with its presence', async () => {
