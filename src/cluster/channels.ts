@@ -19,6 +19,13 @@ export class StreamChannels {
   readonly #sharded: boolean;
   /** Clients whose channel is subscribed (or being subscribed): the subscription's reply. */
   readonly #held = new Map<string, Promise<void>>();
+  /**
+   * Unsubscribes not yet answered, by client: a new subscription of the same channel is written
+   * after the answer, not beside it. On one connection Redis answers in order anyway; a Redis
+   * Cluster client may hold or resend a command for a shard (registry.ts saw a claim written after
+   * a later one), and an unsubscribe run after the subscribe would leave a device here unfollowed.
+   */
+  readonly #leaving = new Map<string, Promise<void>>();
 
   constructor(sub: Redis, keys: ClusterKeys, hub: Hub, sharded: boolean) {
     this.#sub = sub;
@@ -43,7 +50,9 @@ export class StreamChannels {
     if (p) return p;
     if (!this.#hub.hasSessions(clientId)) return Promise.resolve();
     if (this.#sub.status !== 'ready') return Promise.reject(new Error(`redis pub/sub connection is ${this.#sub.status}: cannot follow ${clientId}`));
-    p = this.#subscribe(this.#keys.channel(clientId)).catch((err: unknown) => {
+    const leaving = this.#leaving.get(clientId);
+    const channel = this.#keys.channel(clientId);
+    p = (leaving ? leaving.then(() => this.#subscribe(channel)) : this.#subscribe(channel)).catch((err: unknown) => {
       if (this.#held.get(clientId) === p) this.#held.delete(clientId);
       throw err;
     });
@@ -55,7 +64,14 @@ export class StreamChannels {
   left(clientId: string, failed: (err: unknown) => void): void {
     if (this.#hub.hasSessions(clientId) || !this.#held.delete(clientId)) return;
     const channel = this.#keys.channel(clientId);
-    (this.#sharded ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel)).catch(failed);
+    const done = (this.#sharded ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel)).then(
+      () => {},
+      (err: unknown) => failed(err),
+    );
+    this.#leaving.set(clientId, done);
+    void done.then(() => {
+      if (this.#leaving.get(clientId) === done) this.#leaving.delete(clientId);
+    });
   }
 
   async #subscribe(channel: string): Promise<void> {

@@ -189,6 +189,48 @@ describe('RedisBroker without Redis', () => {
   });
 });
 
+describe('stream channels: the last device leaving and a new one arriving', () => {
+  it('the new subscription is written after the unsubscribe is answered, so a late unsubscribe cannot undo it', async () => {
+    await using s = await startRedis();
+    await using a = await clusterNode(s.url, 'order-a');
+    await using b = await clusterNode(s.url, 'order-b', { prefix: a.prefix });
+    const admin = new Redis(s.url);
+    // Node b's unsubscribe is held back, as a Redis Cluster client may hold a command for a shard
+    // and write it after later ones.
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const sunsubscribe = Redis.prototype.sunsubscribe;
+    let first = true;
+    Redis.prototype.sunsubscribe = function (this: Redis, ...args: unknown[]) {
+      if (!first || !String(args[0]).includes('{bob}')) return (sunsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      first = false;
+      return held.then(() => (sunsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args));
+    } as typeof sunsubscribe;
+    try {
+      await a.node.start();
+      await b.node.start();
+      const old = b.node.connect({ clientId: 'bob', deviceId: 'phone', conn: new NullConn(), tokenExpiresAt: null });
+      await until(() => old?.state === 'live', 5000, 'the first stream live');
+      old?.close('normal');
+      const conn = new RecordingConn();
+      const session = b.node.connect({ clientId: 'bob', deviceId: 'tablet', conn, tokenExpiresAt: null });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      letGo();
+      await until(() => session?.state === 'live', 5000, 'the second stream live');
+      await until(() => b.broker.registryChangesInFlight === 0, 5000, 'the registry to settle');
+      expect(await admin.call('PUBSUB', 'SHARDCHANNELS', `${a.prefix}{bob}:ch`)).toEqual([`${a.prefix}{bob}:ch`]);
+      // Published on node a, delivered live on node b.
+      await a.node.publish({ kind: 'client', clientId: 'bob' }, { title: 't', message: 'after the churn' });
+      await until(() => conn.texts.some((t) => t.includes('after the churn')), 5000, 'live delivery on node b');
+    } finally {
+      Redis.prototype.sunsubscribe = sunsubscribe;
+      admin.disconnect();
+    }
+  });
+});
+
 describe('RedisBroker with classic pub/sub (Redis 6, or a proxy without sharded pub/sub)', () => {
   it('routes by client channel with PUBLISH/SUBSCRIBE and releases the subscription', async () => {
     await using s = await startRedis();
