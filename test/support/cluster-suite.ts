@@ -189,7 +189,10 @@ function defineSuite(mode: 'single' | 'sharded'): void {
 
   describe('answers that reach another node', () => {
     it("an SSE device's POST /sse/ack on another node keeps its stream alive and advances its cursor", async () => {
-      const [a, b] = await startCluster({ HERALD_HEARTBEAT_INTERVAL_MS: '150', HERALD_HEARTBEAT_TIMEOUT_MS: '150', HERALD_HEARTBEAT_MAX_MISSED: '2' }, 2);
+      // 250 ms heartbeats: each answer crosses node b, Redis and node a, and on a
+      // loaded machine (every cluster test file at once on 2 cores) once took longer than the 150 ms
+      // bound this test had: a zombie close before the 8th ping.
+      const [a, b] = await startCluster({ HERALD_HEARTBEAT_INTERVAL_MS: '250', HERALD_HEARTBEAT_TIMEOUT_MS: '250', HERALD_HEARTBEAT_MAX_MISSED: '2' }, 2);
       const alice = uniq('alice');
       const t = await token(alice);
       await using d = new SseDevice(a as never, 'phone', t, {});
