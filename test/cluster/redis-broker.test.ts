@@ -66,6 +66,32 @@ async function clusterNode(url: string, nodeId = `node-${Math.random().toString(
   return { node, broker, prefix, nodeId, [Symbol.asyncDispose]: () => node.shutdown() };
 }
 
+/**
+ * Holds back the first call of `target[method]` whose arguments `matches` until `letGo()`, as a
+ * Redis Cluster client holds a command for a shard whose connection is not ready yet (or sends a
+ * redirected one again) and writes it after later ones. `restore()` puts the method back.
+ */
+function holdFirstCall<T extends object>(target: T, method: keyof T & string, matches: (args: unknown[]) => boolean) {
+  const slot = target as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const original = slot[method];
+  let letGo = () => {};
+  const held = new Promise<void>((resolve) => {
+    letGo = resolve;
+  });
+  let first = true;
+  slot[method] = function (this: unknown, ...args: unknown[]) {
+    if (!first || !matches(args)) return original.apply(this, args);
+    first = false;
+    return held.then(() => original.apply(this, args));
+  };
+  return {
+    letGo,
+    restore: () => {
+      slot[method] = original;
+    },
+  };
+}
+
 let redis: TestRedis;
 /** Nodes of one test cluster share a key prefix (by Redis URL). */
 const sharedPrefix = new Map<string, string>();
@@ -98,21 +124,9 @@ describe('RedisBroker in one process', () => {
     await c.node.start();
     const r = new Redis(redis.url);
     const client = `late-${Math.random().toString(36).slice(2, 8)}`;
-    // The first stream's claim is held back, as a Redis Cluster client holds a command for a shard
-    // whose connection is not ready yet (or sends a redirected one again) and writes it after later
-    // ones. Seen in the three-shard churn test: that claim ran after the next stream's and closed
-    // the new stream 4002 before its welcome.
-    let letGo = () => {};
-    const held = new Promise<void>((resolve) => {
-      letGo = resolve;
-    });
-    const claim = ClusterScripts.prototype.claim;
-    let first = true;
-    ClusterScripts.prototype.claim = function (this: ClusterScripts, a: Parameters<typeof claim>[0]) {
-      if (a.clientId !== client || !first) return claim.call(this, a);
-      first = false;
-      return held.then(() => claim.call(this, a));
-    };
+    // The first stream's claim is held back. Seen in the three-shard churn test: that claim ran
+    // after the next stream's and closed the new stream 4002 before its welcome.
+    const late = holdFirstCall(ClusterScripts.prototype, 'claim', ([a]) => (a as { clientId: string }).clientId === client);
     try {
       const old = c.node.connect({ clientId: client, deviceId: 'phone', conn: new NullConn(), tokenExpiresAt: null });
       old?.close('normal');
@@ -121,7 +135,7 @@ describe('RedisBroker in one process', () => {
       if (!current) throw new Error('not attached');
       // Time for the new stream's claim to be written; then the held one goes out.
       await new Promise((resolve) => setTimeout(resolve, 100));
-      letGo();
+      late.letGo();
       await until(() => c.broker.registryChangesInFlight === 0, 5000, 'the claims and releases to settle');
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(conn.ended).toBeNull();
@@ -130,7 +144,7 @@ describe('RedisBroker in one process', () => {
       expect(entry).toMatchObject({ n: c.nodeId, s: current.sid, st: 'a' });
       expect(await r.sismember(`${c.prefix}node:${c.nodeId}:conns`, current.device.connectionId)).toBe(1);
     } finally {
-      ClusterScripts.prototype.claim = claim;
+      late.restore();
       r.disconnect();
     }
   });
@@ -195,19 +209,8 @@ describe('stream channels: the last device leaving and a new one arriving', () =
     await using a = await clusterNode(s.url, 'order-a');
     await using b = await clusterNode(s.url, 'order-b', { prefix: a.prefix });
     const admin = new Redis(s.url);
-    // Node b's unsubscribe is held back, as a Redis Cluster client may hold a command for a shard
-    // and write it after later ones.
-    let letGo = () => {};
-    const held = new Promise<void>((resolve) => {
-      letGo = resolve;
-    });
-    const sunsubscribe = Redis.prototype.sunsubscribe;
-    let first = true;
-    Redis.prototype.sunsubscribe = function (this: Redis, ...args: unknown[]) {
-      if (!first || !String(args[0]).includes('{bob}')) return (sunsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-      first = false;
-      return held.then(() => (sunsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args));
-    } as typeof sunsubscribe;
+    // Node b's unsubscribe of bob's channel is held back.
+    const late = holdFirstCall(Redis.prototype, 'sunsubscribe', ([channel]) => String(channel).includes('{bob}'));
     try {
       await a.node.start();
       await b.node.start();
@@ -217,7 +220,7 @@ describe('stream channels: the last device leaving and a new one arriving', () =
       const conn = new RecordingConn();
       const session = b.node.connect({ clientId: 'bob', deviceId: 'tablet', conn, tokenExpiresAt: null });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      letGo();
+      late.letGo();
       await until(() => session?.state === 'live', 5000, 'the second stream live');
       await until(() => b.broker.registryChangesInFlight === 0, 5000, 'the registry to settle');
       expect(await admin.call('PUBSUB', 'SHARDCHANNELS', `${a.prefix}{bob}:ch`)).toEqual([`${a.prefix}{bob}:ch`]);
@@ -225,7 +228,7 @@ describe('stream channels: the last device leaving and a new one arriving', () =
       await a.node.publish({ kind: 'client', clientId: 'bob' }, { title: 't', message: 'after the churn' });
       await until(() => conn.texts.some((t) => t.includes('after the churn')), 5000, 'live delivery on node b');
     } finally {
-      Redis.prototype.sunsubscribe = sunsubscribe;
+      late.restore();
       admin.disconnect();
     }
   });
